@@ -1,0 +1,69 @@
+#include "tests/test_util.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/util/check.h"
+
+namespace synthlens::testing {
+namespace fs = std::filesystem;
+
+TempDir::TempDir() {
+  std::string templ = (fs::temp_directory_path() / "synthlens-test-XXXXXX").string();
+  SL_CHECK(::mkdtemp(templ.data()) != nullptr, "mkdtemp failed");
+  path_ = templ;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  // Restore permissions that tests may have removed so the folder can be deleted.
+  for (auto it = fs::recursive_directory_iterator(path_, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, ec);
+  }
+  fs::remove_all(path_, ec);
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  fs::path p(path);
+  if (p.has_parent_path()) fs::create_directories(p.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  SL_CHECK(out, "cannot write " << path);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+int RunCommand(const std::string& command, std::string* out, std::string* err) {
+  char out_name[] = "/tmp/synthlens-cmd-out-XXXXXX";
+  char err_name[] = "/tmp/synthlens-cmd-err-XXXXXX";
+  const int out_fd = ::mkstemp(out_name);
+  const int err_fd = ::mkstemp(err_name);
+  ::close(out_fd);
+  ::close(err_fd);
+  const std::string full =
+      command + " >" + std::string(out_name) + " 2>" + std::string(err_name) + " </dev/null";
+  const int status = std::system(full.c_str());
+  auto slurp = [](const char* name) {
+    std::ifstream in(name, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  };
+  if (out) *out = slurp(out_name);
+  if (err) *err = slurp(err_name);
+  ::unlink(out_name);
+  ::unlink(err_name);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+std::string BinaryPath(const std::string& name) {
+  const char* dir = std::getenv("SYNTHLENS_BIN_DIR");
+  SL_CHECK(dir != nullptr, "SYNTHLENS_BIN_DIR is not set (run the test through ctest)");
+  return std::string(dir) + "/" + name;
+}
+
+}  // namespace synthlens::testing
