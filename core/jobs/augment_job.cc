@@ -1,0 +1,233 @@
+#include "core/jobs/augment_job.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <sstream>
+
+#include "core/augment/augment.h"
+#include "core/augment/recipe.h"
+#include "core/imaging/encode.h"
+#include "core/store/project.h"
+#include "core/util/file_util.h"
+#include "core/util/parallel.h"
+
+namespace synthlens {
+namespace fs = std::filesystem;
+namespace {
+
+struct PendingView {
+  std::string file;  // relative to out_dir
+  std::string params_json;
+  int width = 0;
+  int height = 0;
+};
+
+struct PendingImage {
+  bool ok = false;
+  std::string error;
+  std::vector<PendingView> views;
+};
+
+// Appends lines to manifest.jsonl and syncs after each batch, so a killed run keeps every line of
+// the batches it finished (and every listed file exists: files are written before their lines).
+class ManifestWriter {
+ public:
+  ~ManifestWriter() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  std::string Open(const std::string& path) {
+    path_ = path;
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd_ < 0) return path + ": cannot open for appending (" + std::strerror(errno) + ")";
+    return {};
+  }
+  std::string Append(const std::string& lines) {
+    size_t done = 0;
+    while (done < lines.size()) {
+      const ssize_t n = ::write(fd_, lines.data() + done, lines.size() - done);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return path_ + ": write failed (" + std::strerror(errno) + ")";
+      }
+      done += static_cast<size_t>(n);
+    }
+    ::fdatasync(fd_);
+    return {};
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
+
+}  // namespace
+
+std::string ViewFileName(const std::string& source_id, int64_t view_index) {
+  std::string name;
+  name.reserve(source_id.size() + 12);
+  const size_t last_slash = source_id.rfind('/');
+  const size_t stem_start = last_slash == std::string::npos ? 0 : last_slash + 1;
+  for (size_t i = 0; i < source_id.size(); ++i) {
+    const char c = source_id[i];
+    if (c == ':' || c == '\\' || (c == '.' && i >= stem_start)) {
+      name += '_';
+    } else {
+      name += c;
+    }
+  }
+  // Defuse "..": ids come from paths inside SRC, but a CSV could name "../x.png".
+  std::string safe;
+  std::stringstream parts(name);
+  std::string part;
+  while (std::getline(parts, part, '/')) {
+    if (part.empty() || part == "." || part == "..") part = "_";
+    if (!safe.empty()) safe += '/';
+    safe += part;
+  }
+  return safe + "_v" + std::to_string(view_index) + ".png";
+}
+
+std::string AugmentJobOptions::Validate() const {
+  if (input.empty()) return "--input is required";
+  if (out_dir.empty()) return "--out is required";
+  if (views < 1 || views > 10000) return "--views must be between 1 and 10000";
+  if (size < 0 || size > 8192) return "--size must be between 1 and 8192";
+  if (limit < -1 || limit == 0) return "--limit must be a positive number";
+  if (batch_size < 1) return "batch size must be positive";
+  return {};
+}
+
+Result<AugmentJobSummary> RunAugmentJob(const AugmentJobOptions& options, const ProgressFn& progress,
+                                        const IssueFn& on_issue) {
+  using R = Result<AugmentJobSummary>;
+  if (const std::string problem = options.Validate(); !problem.empty()) return R::Failure(problem);
+
+  auto recipe = LoadRecipe(options.recipe);
+  if (!recipe.ok()) return R::Failure(recipe.error());
+
+  SourceOptions source_options = options.source;
+  source_options.limit = options.limit;
+  auto opened = OpenImageSource(options.input, source_options);
+  if (!opened.ok()) return R::Failure(opened.error());
+  std::shared_ptr<ImageSource> source = std::move(opened).value();
+
+  std::error_code ec;
+  fs::create_directories(options.out_dir, ec);
+  if (ec) return R::Failure(options.out_dir + ": cannot create output folder (" + ec.message() + ")");
+  ManifestWriter manifest;
+  if (std::string error = manifest.Open((fs::path(options.out_dir) / "manifest.jsonl").string());
+      !error.empty()) {
+    return R::Failure(error);
+  }
+
+  std::unique_ptr<Project> project;
+  int64_t out_set_id = 0, source_set_id = 0;
+  if (!options.project_path.empty()) {
+    try {
+      project = OpenSqliteProject(options.project_path);
+      source_set_id = project->GetOrAddImageSet(options.input, options.input, SetRole::kReal);
+      out_set_id = project->GetOrAddImageSet("augment:" + recipe->name + ":" + options.input,
+                                             options.input, SetRole::kAugmented);
+    } catch (const Error& e) {
+      return R::Failure(e.what());
+    }
+  }
+
+  AugmentJobSummary summary;
+  for (const SourceIssue& issue : source->issues()) {
+    ++summary.skipped;
+    if (on_issue) on_issue(issue);
+  }
+
+  const int64_t total = source->size();
+  const std::string recipe_name = JsonEscape(recipe->name);
+  for (int64_t begin = 0; begin < total; begin += options.batch_size) {
+    const int64_t end = std::min(total, begin + options.batch_size);
+    std::vector<PendingImage> batch(static_cast<size_t>(end - begin));
+    ParallelFor(end - begin, [&](int64_t j) {
+      const int64_t i = begin + j;
+      PendingImage& pending = batch[static_cast<size_t>(j)];
+      const ImageRecord& record = source->record(i);
+      auto image = source->Load(i);
+      if (!image.ok()) {
+        pending.error = image.error();
+        return;
+      }
+      for (int k = 0; k < options.views; ++k) {
+        AugmentedView view = MakeView(*recipe, *image, record.id, k, options.seed, options.size);
+        PendingView out;
+        out.file = ViewFileName(record.id, k);
+        out.params_json = std::move(view.params_json);
+        out.width = view.image.cols;
+        out.height = view.image.rows;
+        const std::string error =
+            WritePng((fs::path(options.out_dir) / out.file).string(), view.image);
+        if (!error.empty()) {
+          pending.error = error;
+          return;
+        }
+        pending.views.push_back(std::move(out));
+      }
+      pending.ok = true;
+    });
+
+    // Manifest lines and store records in source order, one transaction per batch.
+    std::string lines;
+    std::vector<ViewRecord> records;
+    for (size_t j = 0; j < batch.size(); ++j) {
+      const ImageRecord& record = source->record(begin + static_cast<int64_t>(j));
+      PendingImage& pending = batch[j];
+      if (!pending.ok) {
+        ++summary.skipped;
+        if (on_issue) on_issue(SourceIssue{record.path.empty() ? record.id : record.path,
+                                           pending.error});
+        continue;
+      }
+      ++summary.images;
+      for (size_t k = 0; k < pending.views.size(); ++k) {
+        const PendingView& view = pending.views[k];
+        std::ostringstream line;
+        line << "{\"file\":\"" << JsonEscape(view.file) << "\",\"source\":\""
+             << JsonEscape(record.id) << "\",\"view\":" << k
+             << ",\"kind\":\"classic\",\"recipe\":\"" << recipe_name << "\",\"seed\":"
+             << options.seed << ",\"label\":" << record.label << ",\"width\":" << view.width
+             << ",\"height\":" << view.height << ",\"params\":" << view.params_json << "}\n";
+        lines += line.str();
+        if (project) {
+          ViewRecord r;
+          r.set_id = out_set_id;
+          r.source_set_id = source_set_id;
+          r.source_id = record.id;
+          r.view_index = static_cast<int64_t>(k);
+          r.kind = ViewKind::kClassic;
+          r.recipe = recipe->name;
+          r.seed = options.seed;
+          r.params_json = view.params_json;
+          r.output_path = (fs::path(options.out_dir) / view.file).string();
+          records.push_back(std::move(r));
+        }
+      }
+      summary.views_written += static_cast<int64_t>(pending.views.size());
+    }
+    if (std::string error = manifest.Append(lines); !error.empty()) return R::Failure(error);
+    if (project && !records.empty()) {
+      try {
+        project->AddViews(records);
+      } catch (const Error& e) {
+        return R::Failure(e.what());
+      }
+    }
+    if (progress && !progress(static_cast<double>(end) / static_cast<double>(total))) {
+      summary.cancelled = true;
+      break;
+    }
+  }
+  return summary;
+}
+
+}  // namespace synthlens
