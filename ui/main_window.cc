@@ -1,0 +1,207 @@
+#include "ui/main_window.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QListView>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QtConcurrent/QtConcurrent>
+
+#include "core/util/logging.h"
+#include "core/util/version.h"
+#include "ui/comparison_panel.h"
+#include "ui/image_grid_model.h"
+#include "ui/log_panel.h"
+
+namespace synthlens::ui {
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(QStringLiteral("SynthLens Studio %1").arg(QStringLiteral(SYNTHLENS_VERSION)));
+  setAcceptDrops(true);
+
+  model_ = new ImageGridModel(this);
+  grid_ = new QListView(this);
+  grid_->setModel(model_);
+  grid_->setViewMode(QListView::IconMode);
+  grid_->setResizeMode(QListView::Adjust);
+  grid_->setMovement(QListView::Static);
+  grid_->setUniformItemSizes(true);  // virtualised: layout never measures 60,000 items
+  grid_->setLayoutMode(QListView::Batched);
+  grid_->setBatchSize(2000);
+  grid_->setIconSize(QSize(model_->cell_size(), model_->cell_size()));
+  grid_->setGridSize(QSize(model_->cell_size() + 8, model_->cell_size() + 8));
+  grid_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  grid_->setSpacing(0);
+  grid_->setMinimumWidth(260);
+
+  comparison_ = new ComparisonPanel(this);
+  auto* splitter = new QSplitter(this);
+  splitter->addWidget(grid_);
+  splitter->addWidget(comparison_);
+  splitter->setStretchFactor(0, 2);
+  splitter->setStretchFactor(1, 3);
+  setCentralWidget(splitter);
+
+  log_ = new LogPanel(this);
+  auto* dock = new QDockWidget(tr("Log"), this);
+  dock->setObjectName(QStringLiteral("log"));
+  dock->setWidget(log_);
+  addDockWidget(Qt::BottomDockWidgetArea, dock);
+  dock->hide();
+
+  status_label_ = new QLabel(this);
+  open_progress_ = new QProgressBar(this);
+  open_progress_->setRange(0, 0);  // opening has no measurable fraction: a busy indicator
+  open_progress_->setMaximumWidth(160);
+  open_progress_->hide();
+  open_cancel_ = new QPushButton(tr("Cancel"), this);
+  open_cancel_->hide();
+  statusBar()->addWidget(status_label_, 1);
+  statusBar()->addPermanentWidget(open_progress_);
+  statusBar()->addPermanentWidget(open_cancel_);
+  connect(open_cancel_, &QPushButton::clicked, this, [this] {
+    open_cancelled_ = true;
+    open_progress_->hide();
+    open_cancel_->hide();
+    status_label_->setText(tr("Opening %1 cancelled").arg(opening_spec_));
+  });
+
+  connect(&open_watcher_, &QFutureWatcher<OpenResult>::finished, this,
+          &MainWindow::OnSourceOpened);
+  connect(grid_->selectionModel(), &QItemSelectionModel::currentChanged, this,
+          &MainWindow::OnCurrentChanged);
+  // The selection model is replaced on reset only if the model changes; ours stays.
+  BuildMenus();
+  resize(1280, 800);
+  dock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+  menuBar()->addMenu(tr("&View"))->addAction(dock->toggleViewAction());
+}
+
+MainWindow::~MainWindow() { open_watcher_.waitForFinished(); }
+
+void MainWindow::BuildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* open_folder = file->addAction(tr("Open &Folder…"));
+  open_folder->setShortcut(QKeySequence::Open);
+  connect(open_folder, &QAction::triggered, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open image folder"));
+    if (!dir.isEmpty()) OpenSource(dir);
+  });
+  QAction* open_file = file->addAction(tr("Open IDX or CSV &File…"));
+  connect(open_file, &QAction::triggered, this, [this] {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open IDX images or CSV manifest"), QString(),
+        tr("IDX or CSV (*-ubyte *-ubyte.gz *.idx *.idx.gz *.csv);;All files (*)"));
+    if (path.isEmpty()) return;
+    OpenSource(path.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive)
+                   ? path
+                   : QStringLiteral("idx:") + path);
+  });
+  file->addSeparator();
+  for (const char* split : {"test", "train"}) {
+    const QString spec = QStringLiteral("fashion-mnist:%1").arg(QLatin1String(split));
+    QAction* action = file->addAction(tr("Fashion-MNIST %1 set").arg(QLatin1String(split)));
+    connect(action, &QAction::triggered, this, [this, spec] { OpenSource(spec); });
+  }
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"));
+  quit->setShortcut(QKeySequence::Quit);
+  connect(quit, &QAction::triggered, this, &QWidget::close);
+}
+
+bool MainWindow::opening() const { return open_watcher_.isRunning(); }
+
+void MainWindow::OpenSource(const QString& spec) {
+  if (open_watcher_.isRunning()) {
+    status_label_->setText(tr("Still opening %1…").arg(opening_spec_));
+    return;
+  }
+  opening_spec_ = spec;
+  open_cancelled_ = false;
+  status_label_->setText(tr("Opening %1…").arg(spec));
+  open_progress_->show();
+  open_cancel_->show();
+  const std::string text = spec.toStdString();
+  open_watcher_.setFuture(QtConcurrent::run([text]() -> OpenResult {
+    auto opened = OpenImageSource(text);
+    if (!opened.ok()) return OpenResult::Failure(opened.error());
+    return std::shared_ptr<ImageSource>(std::move(opened).value());
+  }));
+}
+
+void MainWindow::OnSourceOpened() {
+  open_progress_->hide();
+  open_cancel_->hide();
+  if (open_cancelled_) return;
+  OpenResult result = open_watcher_.result();
+  if (!result.ok()) {
+    const QString error = QString::fromStdString(result.error());
+    SL_LOG_ERROR(result.error());
+    status_label_->setText(tr("Cannot open %1").arg(opening_spec_));
+    emit SourceFailed(opening_spec_, error);
+    if (isVisible()) QMessageBox::warning(this, tr("Cannot open source"), error);
+    return;
+  }
+  std::shared_ptr<const ImageSource> source = std::move(result).value();
+  for (const SourceIssue& issue : source->issues()) {
+    SL_LOG_WARNING("skipped: " << issue.file << ": " << issue.reason);
+  }
+  model_->SetSource(source);
+  QString status = tr("%1 · %2 images").arg(opening_spec_).arg(source->size());
+  if (!source->class_names().empty()) status += tr(" · %1 classes").arg(source->class_names().size());
+  if (!source->issues().empty()) {
+    status += tr(" · %1 skipped (see the log, Ctrl+L)").arg(source->issues().size());
+  }
+  status_label_->setText(status);
+  setWindowTitle(QStringLiteral("SynthLens Studio — %1").arg(opening_spec_));
+  emit SourceOpened(opening_spec_, static_cast<int>(source->size()));
+  if (source->size() > 0) SelectRow(0);
+  grid_->setFocus();
+}
+
+void MainWindow::SelectRow(int row) {
+  if (row < 0 || row >= model_->rowCount()) return;
+  const QModelIndex index = model_->index(row);
+  grid_->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect);
+  grid_->scrollTo(index);
+}
+
+int MainWindow::current_row() const {
+  const QModelIndex current = grid_->currentIndex();
+  return current.isValid() ? current.row() : -1;
+}
+
+void MainWindow::OnCurrentChanged() {
+  const int row = current_row();
+  if (row >= 0) comparison_->SetImage(model_->source(), row);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  const QList<QUrl> urls = event->mimeData()->urls();
+  if (urls.isEmpty() || !urls.front().isLocalFile()) return;
+  const QString path = urls.front().toLocalFile();
+  const QFileInfo info(path);
+  if (info.isDir() || path.endsWith(QStringLiteral(".csv"), Qt::CaseInsensitive)) {
+    OpenSource(path);
+  } else {
+    OpenSource(QStringLiteral("idx:") + path);
+  }
+  event->acceptProposedAction();
+}
+
+}  // namespace synthlens::ui
