@@ -1,0 +1,11 @@
+# `cpack -G DEB` in the build folder makes a Debian package of the CLI, the studio and the recipes.
+set(CPACK_PACKAGE_NAME "synthlens")
+set(CPACK_PACKAGE_VENDOR "SynthLens")
+set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "Workbench for generative models as SSL data: classic and generative views side by side")
+set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
+set(CPACK_GENERATOR "DEB;TGZ")
+set(CPACK_DEBIAN_PACKAGE_MAINTAINER "SynthLens developers")
+set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "dataset-fashion-mnist, libopenblas0-pthread")
+install(FILES ${CMAKE_CURRENT_LIST_DIR}/synthlens-studio.desktop DESTINATION share/applications)
+include(CPack)
