@@ -99,6 +99,10 @@ void ComparisonPanel::BuildUi() {
   form->addWidget(new QLabel(tr("Blur σ"), controls), 2, 0);
   form->addWidget(blur_slider_, 2, 1);
   form->addWidget(blur_label_, 2, 2);
+  // Only the slider columns stretch, so the spin boxes stay next to their labels.
+  form->setColumnStretch(1, 3);
+  form->setColumnStretch(4, 3);
+  form->setColumnStretch(7, 1);
   layout->addWidget(controls);
 
   auto* body = new QHBoxLayout();
