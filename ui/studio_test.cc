@@ -1,6 +1,9 @@
 // Qt Test, offscreen: the studio opens a source, shows thumbnails, and shows K classic views of
 // the selected image, regenerating them when the controls change.
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QListView>
+#include <QMimeData>
 #include <QSignalSpy>
 #include <QtTest>
 
@@ -92,6 +95,22 @@ class StudioTest : public QObject {
     // Recipes switch; byol alternates its two pipelines.
     panel->SetRecipe(QStringLiteral("byol"));
     QTRY_VERIFY_WITH_TIMEOUT(!panel->busy() && panel->shown_view_count() == 3, 10000);
+  }
+
+  void dropOpensAFolder() {
+    MainWindow window;
+    window.show();
+    QSignalSpy opened(&window, &MainWindow::SourceOpened);
+    auto* mime = new QMimeData;
+    mime->setUrls({QUrl::fromLocalFile(QString::fromStdString(dir_->Join("dogs")))});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&window, &drop);
+    QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 10000);
+    QCOMPARE(window.grid_model()->rowCount(), 6);
+    delete mime;
   }
 
   void badSourceIsReported() {

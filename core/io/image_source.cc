@@ -43,15 +43,14 @@ std::string Trim(const std::string& text) {
 
 // ---- File-backed sources (folder, CSV) ----
 
-class FileListSource : public ImageSource {
+// The bookkeeping every source shares: its spec, records and class names. Subclasses decode.
+class ListedSource : public ImageSource {
  public:
-  FileListSource(std::string spec, std::vector<ImageRecord> records,
-                 std::vector<std::string> class_names, std::vector<SourceIssue> issues,
-                 DecodeOptions decode)
+  ListedSource(std::string spec, std::vector<ImageRecord> records,
+               std::vector<std::string> class_names, std::vector<SourceIssue> issues)
       : spec_(std::move(spec)),
         records_(std::move(records)),
-        class_names_(std::move(class_names)),
-        decode_(decode) {
+        class_names_(std::move(class_names)) {
     issues_ = std::move(issues);
   }
   const std::string& spec() const override { return spec_; }
@@ -61,14 +60,26 @@ class FileListSource : public ImageSource {
     return records_[static_cast<size_t>(i)];
   }
   const std::vector<std::string>& class_names() const override { return class_names_; }
-  Result<cv::Mat> Load(int64_t i) const override {
-    return DecodeImageFile(record(i).path, decode_);
-  }
 
  private:
   std::string spec_;
   std::vector<ImageRecord> records_;
   std::vector<std::string> class_names_;
+};
+
+class FileListSource : public ListedSource {
+ public:
+  FileListSource(std::string spec, std::vector<ImageRecord> records,
+                 std::vector<std::string> class_names, std::vector<SourceIssue> issues,
+                 DecodeOptions decode)
+      : ListedSource(std::move(spec), std::move(records), std::move(class_names),
+                     std::move(issues)),
+        decode_(decode) {}
+  Result<cv::Mat> Load(int64_t i) const override {
+    return DecodeImageFile(record(i).path, decode_);
+  }
+
+ private:
   DecodeOptions decode_;
 };
 
@@ -407,26 +418,17 @@ Result<IdxArray> ReadIdx(const std::string& path) {
   return array;
 }
 
-class IdxSource : public ImageSource {
+class IdxSource : public ListedSource {
  public:
   IdxSource(std::string spec, IdxArray images, std::vector<ImageRecord> records,
             std::vector<std::string> class_names, std::vector<SourceIssue> issues)
-      : spec_(std::move(spec)),
-        images_(std::move(images)),
-        records_(std::move(records)),
-        class_names_(std::move(class_names)) {
-    issues_ = std::move(issues);
+      : ListedSource(std::move(spec), std::move(records), std::move(class_names),
+                     std::move(issues)),
+        images_(std::move(images)) {
     rows_ = static_cast<int>(images_.dims[1]);
     cols_ = static_cast<int>(images_.dims[2]);
     channels_ = images_.dims.size() == 4 ? static_cast<int>(images_.dims[3]) : 1;
   }
-  const std::string& spec() const override { return spec_; }
-  int64_t size() const override { return static_cast<int64_t>(records_.size()); }
-  const ImageRecord& record(int64_t i) const override {
-    SL_CHECK(i >= 0 && i < size(), "image index " << i << " out of range [0, " << size() << ")");
-    return records_[static_cast<size_t>(i)];
-  }
-  const std::vector<std::string>& class_names() const override { return class_names_; }
   Result<cv::Mat> Load(int64_t i) const override {
     record(i);  // range check
     const size_t stride = size_t(rows_) * cols_ * channels_;
@@ -442,10 +444,7 @@ class IdxSource : public ImageSource {
   }
 
  private:
-  std::string spec_;
   IdxArray images_;
-  std::vector<ImageRecord> records_;
-  std::vector<std::string> class_names_;
   int rows_ = 0, cols_ = 0, channels_ = 1;
 };
 
