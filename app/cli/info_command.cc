@@ -25,8 +25,7 @@ CommandRunner RegisterInfoCommand(CLI::App& app) {
           {"build",
            {{"type", SYNTHLENS_BUILD_TYPE},
             {"compiler", SYNTHLENS_COMPILER},
-            {"ui", SYNTHLENS_WITH_UI == 1},
-            {"torch", backend.linked}}},
+            {"ui", SYNTHLENS_WITH_UI == 1}}},
           {"threads", NumThreads()},
           {"hardware_threads", HardwareThreads()},
           {"opencv", {{"version", CV_VERSION}, {"threads", cv::getNumThreads()}}},
@@ -42,15 +41,12 @@ CommandRunner RegisterInfoCommand(CLI::App& app) {
     }
     std::cout << "SynthLens " << SYNTHLENS_VERSION << " (" << SYNTHLENS_BUILD_TYPE << ", "
               << SYNTHLENS_COMPILER << ")\n"
-              << "build:    studio " << (SYNTHLENS_WITH_UI ? "yes" : "no") << ", LibTorch "
-              << (backend.linked ? "yes" : "no") << "\n"
+              << "build:    studio " << (SYNTHLENS_WITH_UI ? "yes" : "no") << "\n"
               << "threads:  " << NumThreads() << " (hardware " << HardwareThreads() << ")\n"
               << "OpenCV:   " << CV_VERSION << ", " << cv::getNumThreads() << " threads\n";
-    if (backend.linked) {
-      std::cout << "LibTorch: " << backend.torch_version << ", " << backend.intra_op_threads
-                << " intra-op / " << backend.inter_op_threads << " inter-op threads, CUDA "
-                << (backend.cuda_available ? "available" : "not available") << "\n";
-    }
+    std::cout << "LibTorch: " << backend.torch_version << ", " << backend.intra_op_threads
+              << " intra-op / " << backend.inter_op_threads << " inter-op threads, CUDA "
+              << (backend.cuda_available ? "available" : "not available") << "\n";
     std::cout << "devices: ";
     for (const auto& d : devices) std::cout << " " << d.get<std::string>();
     std::cout << std::endl;

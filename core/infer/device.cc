@@ -5,11 +5,9 @@
 
 #include "core/util/parallel.h"
 
-#ifdef SYNTHLENS_HAVE_TORCH
 #include <ATen/Parallel.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
-#endif
 
 namespace synthlens {
 
@@ -41,8 +39,6 @@ std::string Device::ToString() const {
 BackendInfo QueryBackend() {
   BackendInfo info;
   info.devices.push_back(Device{});
-#ifdef SYNTHLENS_HAVE_TORCH
-  info.linked = true;
   info.torch_version = TORCH_VERSION;
   info.intra_op_threads = at::get_num_threads();
   info.inter_op_threads = at::get_num_interop_threads();
@@ -51,16 +47,11 @@ BackendInfo QueryBackend() {
   for (int i = 0; i < info.cuda_device_count; ++i) {
     info.devices.push_back(Device{Device::Type::kCuda, i});
   }
-#endif
   return info;
 }
 
 void SetBackendThreads(int n) {
-#ifdef SYNTHLENS_HAVE_TORCH
   at::set_num_threads(n <= 0 ? HardwareThreads() : n);
-#else
-  (void)n;
-#endif
 }
 
 std::string ValidateDevice(const Device& device) {
@@ -69,9 +60,7 @@ std::string ValidateDevice(const Device& device) {
   if (device.index < info.cuda_device_count) return {};
   std::ostringstream out;
   out << "device " << device.ToString() << " is not available: ";
-  if (!info.linked) {
-    out << "this build has no LibTorch";
-  } else if (!info.cuda_available) {
+  if (!info.cuda_available) {
     out << "LibTorch " << info.torch_version << " reports no CUDA device (CPU-only build or no GPU)";
   } else {
     out << "only " << info.cuda_device_count << " CUDA device(s) present";

@@ -23,7 +23,6 @@ struct Device {
 
 // What the linked inference backend (LibTorch) offers on this machine.
 struct BackendInfo {
-  bool linked = false;           // false when built with SYNTHLENS_WITH_TORCH=OFF
   std::string torch_version;     // e.g. "1.13.1"
   int intra_op_threads = 0;
   int inter_op_threads = 0;
@@ -34,7 +33,7 @@ struct BackendInfo {
 
 BackendInfo QueryBackend();
 
-// Sets LibTorch's intra-op thread count (n <= 0: the machine's cores). No-op without torch.
+// Sets LibTorch's intra-op thread count (n <= 0: the machine's cores).
 void SetBackendThreads(int n);
 
 // Checks that a device exists here; returns an error naming the device and what is available.
