@@ -1,10 +1,5 @@
 #include "core/jobs/augment_job.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <memory>
 #include <sstream>
@@ -12,6 +7,7 @@
 #include "core/augment/augment.h"
 #include "core/augment/recipe.h"
 #include "core/imaging/encode.h"
+#include "core/jobs/manifest_writer.h"
 #include "core/store/project.h"
 #include "core/util/file_util.h"
 #include "core/util/parallel.h"
@@ -31,38 +27,6 @@ struct PendingImage {
   bool ok = false;
   std::string error;
   std::vector<PendingView> views;
-};
-
-// Appends lines to manifest.jsonl and syncs after each batch, so a killed run keeps every line of
-// the batches it finished (and every listed file exists: files are written before their lines).
-class ManifestWriter {
- public:
-  ~ManifestWriter() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  std::string Open(const std::string& path) {
-    path_ = path;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd_ < 0) return path + ": cannot open for appending (" + std::strerror(errno) + ")";
-    return {};
-  }
-  std::string Append(const std::string& lines) {
-    size_t done = 0;
-    while (done < lines.size()) {
-      const ssize_t n = ::write(fd_, lines.data() + done, lines.size() - done);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return path_ + ": write failed (" + std::strerror(errno) + ")";
-      }
-      done += static_cast<size_t>(n);
-    }
-    ::fdatasync(fd_);
-    return {};
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
 };
 
 }  // namespace
