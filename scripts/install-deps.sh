@@ -9,6 +9,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread
   libopencv-dev libopencv-contrib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  python3-torch python3-torchvision python3-numpy
   libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   libeigen3-dev libhnswlib-dev libtbb-dev zlib1g-dev
   dataset-fashion-mnist

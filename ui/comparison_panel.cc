@@ -236,13 +236,13 @@ void ComparisonPanel::CancelGeneration() {
 }
 
 bool ComparisonPanel::busy() const {
-  return watcher_.isRunning() || pending_ || debounce_->isActive();
+  return in_flight_ || pending_ || debounce_->isActive();
 }
 
 void ComparisonPanel::Regenerate() {
   debounce_->stop();
   if (!source_ || index_ < 0 || index_ >= source_->size() || !recipe_loaded_) return;
-  if (watcher_.isRunning()) {
+  if (in_flight_) {
     // Supersede: cancel the running request; OnGenerated starts the newest one.
     CancelGeneration();
     pending_ = true;
@@ -263,6 +263,7 @@ void ComparisonPanel::Regenerate() {
   progress_->setVisible(true);
   cancel_button_->setVisible(true);
   progress_timer_->start();
+  in_flight_ = true;
   watcher_.setFuture(QtConcurrent::run([=]() {
     Outcome outcome;
     outcome.generation = generation;
@@ -282,6 +283,7 @@ void ComparisonPanel::Regenerate() {
 }
 
 void ComparisonPanel::OnGenerated() {
+  in_flight_ = false;
   progress_timer_->stop();
   progress_->setVisible(false);
   cancel_button_->setVisible(false);

@@ -79,6 +79,8 @@ class ComparisonPanel : public QWidget {
   std::shared_ptr<std::atomic<int>> done_count_;
   int generation_ = 0;
   bool pending_ = false;
+  // From starting a request until OnGenerated consumed its result.
+  bool in_flight_ = false;
 
   QComboBox* recipe_box_ = nullptr;
   QSpinBox* views_box_ = nullptr;

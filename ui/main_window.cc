@@ -20,7 +20,9 @@
 
 #include "core/util/logging.h"
 #include "core/util/version.h"
+#include "core/store/project.h"
 #include "ui/comparison_panel.h"
+#include "ui/generative_panel.h"
 #include "ui/image_grid_model.h"
 #include "ui/log_panel.h"
 
@@ -46,9 +48,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   grid_->setMinimumWidth(260);
 
   comparison_ = new ComparisonPanel(this);
+  generative_ = new GenerativePanel(this);
+  auto* right = new QSplitter(Qt::Vertical, this);
+  right->addWidget(comparison_);
+  right->addWidget(generative_);
+  right->setStretchFactor(0, 1);
+  right->setStretchFactor(1, 1);
   auto* splitter = new QSplitter(this);
   splitter->addWidget(grid_);
-  splitter->addWidget(comparison_);
+  splitter->addWidget(right);
   splitter->setStretchFactor(0, 2);
   splitter->setStretchFactor(1, 3);
   setCentralWidget(splitter);
@@ -83,7 +91,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
           &MainWindow::OnCurrentChanged);
   // The selection model is replaced on reset only if the model changes; ours stays.
   BuildMenus();
-  resize(1280, 800);
+  resize(1440, 1000);
   dock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
   menuBar()->addMenu(tr("&View"))->addAction(dock->toggleViewAction());
 }
@@ -114,6 +122,11 @@ void MainWindow::BuildMenus() {
     QAction* action = file->addAction(tr("Fashion-MNIST %1 set").arg(QLatin1String(split)));
     connect(action, &QAction::triggered, this, [this, spec] { OpenSource(spec); });
   }
+  QAction* open_model = file->addAction(tr("Open &Model Package…"));
+  connect(open_model, &QAction::triggered, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Open diffusion model package"));
+    if (!dir.isEmpty()) OpenModel(dir);
+  });
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"));
   quit->setShortcut(QKeySequence::Quit);
@@ -184,8 +197,23 @@ int MainWindow::current_row() const {
 
 void MainWindow::OnCurrentChanged() {
   const int row = current_row();
-  if (row >= 0) comparison_->SetImage(model_->source(), row);
+  if (row < 0) return;
+  comparison_->SetImage(model_->source(), row);
+  generative_->SetImage(model_->source(), row);
 }
+
+void MainWindow::OpenProject(const QString& path) {
+  try {
+    std::shared_ptr<Project> project = OpenSqliteProject(path.toStdString());
+    generative_->SetProject(std::move(project));
+    SL_LOG_INFO("project: " << path.toStdString());
+  } catch (const std::exception& e) {
+    SL_LOG_WARNING("cannot open project " << path.toStdString() << ": " << e.what()
+                                          << "; generated views will not be cached");
+  }
+}
+
+void MainWindow::OpenModel(const QString& package) { generative_->SetModel(package); }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
   if (event->mimeData()->hasUrls()) event->acceptProposedAction();

@@ -15,6 +15,7 @@ class QPushButton;
 namespace synthlens::ui {
 
 class ComparisonPanel;
+class GenerativePanel;
 class ImageGridModel;
 class LogPanel;
 
@@ -30,11 +31,17 @@ class MainWindow : public QMainWindow {
   // Opens SRC (folder, fashion-mnist:train|test, IDX pair, .csv) in the background.
   void OpenSource(const QString& spec);
   void SelectRow(int row);
+  // Opens (creating if needed) the project that stores generated views and their provenance.
+  // Failing to open it is logged; the studio then works without the cache.
+  void OpenProject(const QString& path);
+  // Opens a diffusion model package ("builtin" or a folder) for the generative views.
+  void OpenModel(const QString& package);
   int current_row() const;
 
   ImageGridModel* grid_model() const { return model_; }
   QListView* grid() const { return grid_; }
   ComparisonPanel* comparison() const { return comparison_; }
+  GenerativePanel* generative() const { return generative_; }
   bool opening() const;
 
  signals:
@@ -54,6 +61,7 @@ class MainWindow : public QMainWindow {
   ImageGridModel* model_ = nullptr;
   QListView* grid_ = nullptr;
   ComparisonPanel* comparison_ = nullptr;
+  GenerativePanel* generative_ = nullptr;
   LogPanel* log_ = nullptr;
   QLabel* status_label_ = nullptr;
   QProgressBar* open_progress_ = nullptr;

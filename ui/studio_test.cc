@@ -13,11 +13,14 @@
 #include "core/util/parallel.h"
 #include "tests/test_util.h"
 #include "ui/comparison_panel.h"
+#include "ui/generative_panel.h"
+#include "ui/studio_test_packages.h"
 #include "ui/image_grid_model.h"
 #include "ui/image_view.h"
 #include "ui/main_window.h"
 
 using synthlens::ui::ComparisonPanel;
+using synthlens::ui::GenerativePanel;
 using synthlens::ui::ImageGridModel;
 using synthlens::ui::MainWindow;
 
@@ -111,6 +114,45 @@ class StudioTest : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 10000);
     QCOMPARE(window.grid_model()->rowCount(), 6);
     delete mime;
+  }
+
+  // Generative views appear for the selected image, are stored in the project with their
+  // provenance, and come back from the project when the image is selected again.
+  void generativeViewsAreGeneratedThenCached() {
+    const std::string package = synthlens::ui::testing::MakeTestDiffusionPackage(dir_->Join("pk"));
+    MainWindow window;
+    window.show();
+    window.OpenProject(QString::fromStdString(dir_->Join("studio.synthlens")));
+    GenerativePanel* panel = window.generative();
+    QSignalSpy model_opened(panel, &GenerativePanel::ModelOpened);
+    window.OpenModel(QString::fromStdString(package));
+    QTRY_COMPARE_WITH_TIMEOUT(model_opened.count(), 1, 10000);
+    QVERIFY(model_opened.at(0).at(0).toBool());
+    panel->SetViewCount(4);
+    panel->SetSteps(5);
+    QSignalSpy opened(&window, &MainWindow::SourceOpened);
+    window.OpenSource(QString::fromStdString(dir_->path()));
+    QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 10000);
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->busy() && panel->shown_view_count() == 4, 20000);
+    QCOMPARE(panel->sweep_count(), 10);
+    QVERIFY(!panel->last_from_cache());
+    QVERIFY(QString::fromStdString(panel->shown_views()[0].params_json)
+                .contains(QStringLiteral("model_hash")));
+    const cv::Mat first = panel->shown_views()[1].image.clone();
+
+    QTest::keyClick(window.grid(), Qt::Key_Right);
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->busy() && panel->shown_view_count() == 4, 20000);
+    QTest::keyClick(window.grid(), Qt::Key_Left);
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->busy() && panel->shown_view_count() == 4, 20000);
+    QVERIFY(panel->last_from_cache());
+    QCOMPARE(cv::norm(first, panel->shown_views()[1].image, cv::NORM_INF), 0.0);
+
+    // A missing model is a clear message, not a crash.
+    QSignalSpy failed(panel, &GenerativePanel::ModelOpened);
+    window.OpenModel(QString::fromStdString(dir_->Join("no-model")));
+    QTRY_COMPARE_WITH_TIMEOUT(failed.count(), 1, 10000);
+    QVERIFY(!failed.at(0).at(0).toBool());
+    QVERIFY(failed.at(0).at(1).toString().contains(QStringLiteral("no-model")));
   }
 
   void badSourceIsReported() {

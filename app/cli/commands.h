@@ -16,5 +16,10 @@ using CommandRunner = std::function<int()>;
 CommandRunner RegisterInfoCommand(CLI::App& app);
 CommandRunner RegisterAugmentCommand(CLI::App& app);
 CommandRunner RegisterBenchCommand(CLI::App& app);
+CommandRunner RegisterGenerateCommand(CLI::App& app);
+CommandRunner RegisterEmbedCommand(CLI::App& app);
+CommandRunner RegisterTrainEncoderCommand(CLI::App& app);
+CommandRunner RegisterProbeCommand(CLI::App& app);
+CommandRunner RegisterTrainDiffusionCommand(CLI::App& app);
 
 }  // namespace synthlens::cli

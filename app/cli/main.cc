@@ -20,6 +20,11 @@ int main(int argc, char** argv) {
       cli::RegisterInfoCommand(app),
       cli::RegisterAugmentCommand(app),
       cli::RegisterBenchCommand(app),
+      cli::RegisterGenerateCommand(app),
+      cli::RegisterEmbedCommand(app),
+      cli::RegisterTrainEncoderCommand(app),
+      cli::RegisterProbeCommand(app),
+      cli::RegisterTrainDiffusionCommand(app),
   };
   try {
     app.parse(argc, argv);

@@ -2,12 +2,15 @@
 // with one argument it opens that SRC (folder, fashion-mnist:train|test, idx:FILE, .csv).
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QDir>
+#include <QStandardPaths>
 #include <QTimer>
 
 #include "core/infer/device.h"
 #include "core/util/parallel.h"
 #include "core/util/version.h"
 #include "ui/comparison_panel.h"
+#include "ui/generative_panel.h"
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
@@ -25,6 +28,16 @@ int main(int argc, char** argv) {
                                                "the views appear, then quit"),
                                 QStringLiteral("FILE"));
   parser.addOption(screenshot);
+  QCommandLineOption project(QStringLiteral("project"),
+                             QStringLiteral("Project file that keeps generated views (default: "
+                                            "studio.synthlens in the app data folder)"),
+                             QStringLiteral("FILE"));
+  parser.addOption(project);
+  QCommandLineOption model(QStringLiteral("model"),
+                           QStringLiteral("Diffusion model package for the generative views "
+                                          "(default: builtin)"),
+                           QStringLiteral("PKG"), QStringLiteral("builtin"));
+  parser.addOption(model);
   parser.process(app);
 
   synthlens::SetNumThreads(0);
@@ -32,18 +45,32 @@ int main(int argc, char** argv) {
 
   synthlens::ui::MainWindow window;
   window.show();
+  QString project_path = parser.value(project);
+  if (project_path.isEmpty()) {
+    const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    QDir().mkpath(dir);
+    project_path = dir + QStringLiteral("/studio.synthlens");
+  }
+  window.OpenProject(project_path);
+  window.OpenModel(parser.value(model));
   const QStringList args = parser.positionalArguments();
   window.OpenSource(args.isEmpty() ? QStringLiteral("fashion-mnist:test") : args.front());
   if (parser.isSet(screenshot)) {
     const QString file = parser.value(screenshot);
-    QObject::connect(window.comparison(), &synthlens::ui::ComparisonPanel::ViewsShown, &window,
-                     [&window, file](int) {
-                       // Let thumbnails arrive and the layout settle before grabbing.
-                       QTimer::singleShot(1500, &window, [&window, file] {
-                         window.grab().save(file);
-                         QApplication::quit();
-                       });
-                     });
+    // Grab once the classic views are shown and the generative panel is idle (or has no model).
+    auto* poll = new QTimer(&window);
+    QObject::connect(poll, &QTimer::timeout, &window, [&window, file, poll] {
+      if (window.comparison()->busy() || window.generative()->busy() ||
+          window.comparison()->shown_view_count() == 0) {
+        return;
+      }
+      poll->stop();
+      QTimer::singleShot(1500, &window, [&window, file] {
+        window.grab().save(file);
+        QApplication::quit();
+      });
+    });
+    poll->start(250);
   }
   return app.exec();
 }

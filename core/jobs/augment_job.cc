@@ -66,9 +66,9 @@ std::string AugmentJobOptions::Validate() const {
   return {};
 }
 
-Result<AugmentJobSummary> RunAugmentJob(const AugmentJobOptions& options, const ProgressFn& progress,
+Result<JobSummary> RunAugmentJob(const AugmentJobOptions& options, const ProgressFn& progress,
                                         const IssueFn& on_issue) {
-  using R = Result<AugmentJobSummary>;
+  using R = Result<JobSummary>;
   if (const std::string problem = options.Validate(); !problem.empty()) return R::Failure(problem);
 
   auto recipe = LoadRecipe(options.recipe);
@@ -102,7 +102,7 @@ Result<AugmentJobSummary> RunAugmentJob(const AugmentJobOptions& options, const 
     }
   }
 
-  AugmentJobSummary summary;
+  JobSummary summary;
   for (const SourceIssue& issue : source->issues()) {
     ++summary.skipped;
     if (on_issue) on_issue(issue);

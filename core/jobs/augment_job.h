@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/io/image_source.h"
+#include "core/jobs/job.h"
 #include "core/util/progress.h"
 #include "core/util/result.h"
 
@@ -29,19 +30,10 @@ struct AugmentJobOptions {
   std::string Validate() const;
 };
 
-struct AugmentJobSummary {
-  int64_t images = 0;         // source images processed successfully
-  int64_t views_written = 0;
-  int64_t skipped = 0;        // unreadable inputs (source issues + failed decodes)
-  bool cancelled = false;
-};
-
-// Called once per unreadable input, in source order, with the file and the reason.
-using IssueFn = std::function<void(const SourceIssue&)>;
 
 // Fails (Result error) only when the job cannot run at all: missing source, bad recipe, unwritable
 // output folder. Per-image problems go to on_issue and the job continues.
-Result<AugmentJobSummary> RunAugmentJob(const AugmentJobOptions& options, const ProgressFn& progress,
+Result<JobSummary> RunAugmentJob(const AugmentJobOptions& options, const ProgressFn& progress,
                                         const IssueFn& on_issue);
 
 // The output file of a view, relative to the output folder: the source id with ':' replaced and

@@ -1,0 +1,449 @@
+#include "ui/generative_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QSlider>
+#include <QSpinBox>
+#include <QTimer>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrent>
+#include <nlohmann/json.hpp>
+
+#include "core/imaging/decode.h"
+#include "core/imaging/encode.h"
+#include "core/infer/device.h"
+#include "core/util/logging.h"
+#include "core/util/sha256.h"
+#include "ui/image_view.h"
+#include "ui/qt_image.h"
+
+namespace synthlens::ui {
+namespace {
+
+constexpr int kSweepSteps = 10;  // strengths 0.1, 0.2, ..., 1.0
+
+// The project set that caches views made with these settings by this model.
+std::string CacheSetName(const std::string& model_hash, const std::string& kind,
+                         const nlohmann::json& key) {
+  return "studio:" + kind + ":" + model_hash.substr(0, 16) + ":" +
+         Sha256Hex(key.dump()).substr(0, 16);
+}
+
+std::vector<GeneratedView> FromCache(Project& project, const std::string& set_name,
+                                     const std::string& source_id, size_t expected) {
+  std::vector<GeneratedView> views;
+  const auto set = project.FindImageSet(set_name);
+  if (!set) return views;
+  for (const ViewRecord& r : project.Views(set->id, source_id)) {
+    auto image = DecodeImage(r.blob, set_name + "/" + source_id, {});
+    if (!image.ok()) return {};
+    GeneratedView v;
+    v.image = std::move(image).value();
+    v.params_json = r.params_json;
+    v.view_index = r.view_index;
+    views.push_back(std::move(v));
+  }
+  if (views.size() != expected) views.clear();
+  return views;
+}
+
+void ToCache(Project& project, const std::string& set_name, const ImageSource& source,
+             const std::string& source_id, const std::string& model_hash,
+             const std::vector<GeneratedView>& views, uint64_t seed) {
+  const int64_t source_set = project.GetOrAddImageSet(source.spec(), source.spec(), SetRole::kReal);
+  const int64_t set = project.GetOrAddImageSet(set_name, source.spec(), SetRole::kAugmented);
+  std::vector<ViewRecord> records;
+  for (const GeneratedView& v : views) {
+    ViewRecord r;
+    r.set_id = set;
+    r.source_set_id = source_set;
+    r.source_id = source_id;
+    r.view_index = v.view_index;
+    r.kind = ViewKind::kGenerative;
+    r.model = model_hash;
+    r.seed = seed;
+    r.params_json = v.params_json;
+    r.blob = EncodePng(v.image);
+    records.push_back(std::move(r));
+  }
+  project.DeleteViews(set, source_id);
+  project.AddViews(records);
+}
+
+}  // namespace
+
+GenerativePanel::GenerativePanel(QWidget* parent) : QWidget(parent) {
+  BuildUi();
+  connect(&watcher_, &QFutureWatcher<Outcome>::finished, this, &GenerativePanel::OnGenerated);
+  connect(&model_watcher_, &QFutureWatcher<Result<std::shared_ptr<const Generator>>>::finished,
+          this, &GenerativePanel::OnModelOpened);
+}
+
+GenerativePanel::~GenerativePanel() {
+  CancelGeneration();
+  watcher_.waitForFinished();
+  model_watcher_.waitForFinished();
+}
+
+void GenerativePanel::BuildUi() {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* box = new QGroupBox(tr("Generative views"), this);
+  auto* grid = new QGridLayout(box);
+  model_label_ = new QLabel(tr("no model"), box);
+  model_label_->setWordWrap(true);
+  mode_box_ = new QComboBox(box);
+  mode_box_->addItem(tr("img2img (SDEdit)"), QStringLiteral("img2img"));
+  mode_box_->addItem(tr("instance (DiffAug)"), QStringLiteral("instance"));
+  mode_box_->addItem(tr("multi-positive (StableRep)"), QStringLiteral("multipositive"));
+  strength_slider_ = new QSlider(Qt::Horizontal, box);
+  strength_slider_->setRange(0, 100);
+  strength_slider_->setValue(50);
+  strength_slider_->setToolTip(tr("img2img strength: how far the views may move from the source"));
+  strength_label_ = new QLabel(QStringLiteral("0.50"), box);
+  steps_box_ = new QSpinBox(box);
+  steps_box_->setRange(1, 1000);
+  steps_box_->setValue(25);
+  steps_box_->setToolTip(tr("DDIM steps"));
+  guidance_box_ = new QDoubleSpinBox(box);
+  guidance_box_->setRange(0.0, 20.0);
+  guidance_box_->setSingleStep(0.5);
+  guidance_box_->setValue(3.0);
+  guidance_box_->setToolTip(tr("Classifier-free guidance scale"));
+  views_box_ = new QSpinBox(box);
+  views_box_->setRange(1, 32);
+  views_box_->setValue(8);
+  seed_box_ = new QSpinBox(box);
+  seed_box_->setRange(0, 999999);
+  reroll_button_ = new QPushButton(tr("Re-roll"), box);
+  reroll_button_->setToolTip(tr("Draw a new seed for the generative views (G)"));
+  reroll_button_->setShortcut(QKeySequence(Qt::Key_G));
+  sweep_box_ = new QCheckBox(tr("Strength sweep"), box);
+  sweep_box_->setChecked(true);
+  sweep_box_->setToolTip(tr("The source at strengths 0.1 … 1.0 in one row, for one seed"));
+
+  grid->addWidget(new QLabel(tr("Model"), box), 0, 0);
+  grid->addWidget(model_label_, 0, 1, 1, 3);
+  grid->addWidget(new QLabel(tr("Mode"), box), 0, 4);
+  grid->addWidget(mode_box_, 0, 5, 1, 2);
+  grid->addWidget(new QLabel(tr("Strength"), box), 1, 0);
+  grid->addWidget(strength_slider_, 1, 1);
+  grid->addWidget(strength_label_, 1, 2);
+  grid->addWidget(new QLabel(tr("Steps"), box), 1, 3);
+  grid->addWidget(steps_box_, 1, 4);
+  grid->addWidget(new QLabel(tr("Guidance"), box), 1, 5);
+  grid->addWidget(guidance_box_, 1, 6);
+  grid->addWidget(new QLabel(tr("Views"), box), 2, 0);
+  grid->addWidget(views_box_, 2, 1);
+  grid->addWidget(new QLabel(tr("Seed"), box), 2, 3);
+  grid->addWidget(seed_box_, 2, 4);
+  grid->addWidget(reroll_button_, 2, 5);
+  grid->addWidget(sweep_box_, 2, 6);
+  grid->setColumnStretch(1, 3);
+  views_box_->setMaximumWidth(90);
+  seed_box_->setMaximumWidth(110);
+  layout->addWidget(box);
+
+  tiles_host_ = new QWidget(this);
+  tiles_layout_ = new QGridLayout(tiles_host_);
+  tiles_layout_->setSpacing(6);
+  layout->addWidget(tiles_host_, 3);
+  sweep_host_ = new QWidget(this);
+  sweep_layout_ = new QGridLayout(sweep_host_);
+  sweep_layout_->setSpacing(2);
+  layout->addWidget(sweep_host_, 1);
+
+  auto* status = new QHBoxLayout();
+  status_label_ = new QLabel(this);
+  status_label_->setWordWrap(true);
+  progress_ = new QProgressBar(this);
+  progress_->setRange(0, 1000);
+  progress_->setVisible(false);
+  cancel_button_ = new QPushButton(tr("Cancel"), this);
+  cancel_button_->setVisible(false);
+  status->addWidget(status_label_, 2);
+  status->addWidget(progress_, 1);
+  status->addWidget(cancel_button_);
+  layout->addLayout(status);
+
+  debounce_ = new QTimer(this);
+  debounce_->setSingleShot(true);
+  debounce_->setInterval(150);
+  connect(debounce_, &QTimer::timeout, this, &GenerativePanel::Regenerate);
+  progress_timer_ = new QTimer(this);
+  progress_timer_->setInterval(50);
+  connect(progress_timer_, &QTimer::timeout, this, [this] {
+    if (progress_permille_) progress_->setValue(progress_permille_->load());
+  });
+
+  connect(mode_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
+    strength_slider_->setEnabled(mode_box_->currentData().toString() == QLatin1String("img2img"));
+    ScheduleRegenerate();
+  });
+  connect(strength_slider_, &QSlider::valueChanged, this, [this](int v) {
+    strength_label_->setText(QString::number(v / 100.0, 'f', 2));
+    ScheduleRegenerate();
+  });
+  connect(steps_box_, qOverload<int>(&QSpinBox::valueChanged), this,
+          &GenerativePanel::ScheduleRegenerate);
+  connect(guidance_box_, qOverload<double>(&QDoubleSpinBox::valueChanged), this,
+          &GenerativePanel::ScheduleRegenerate);
+  connect(views_box_, qOverload<int>(&QSpinBox::valueChanged), this,
+          &GenerativePanel::ScheduleRegenerate);
+  connect(seed_box_, qOverload<int>(&QSpinBox::valueChanged), this,
+          &GenerativePanel::ScheduleRegenerate);
+  connect(sweep_box_, &QCheckBox::toggled, this, &GenerativePanel::ScheduleRegenerate);
+  connect(reroll_button_, &QPushButton::clicked, this, [this] {
+    seed_box_->setValue(static_cast<int>(QRandomGenerator::global()->bounded(1000000)));
+  });
+  connect(cancel_button_, &QPushButton::clicked, this, &GenerativePanel::CancelGeneration);
+}
+
+void GenerativePanel::SetProject(std::shared_ptr<Project> project) { project_ = std::move(project); }
+
+void GenerativePanel::SetModel(const QString& package) {
+  if (model_opening_) return;
+  model_package_ = package;
+  model_label_->setText(tr("opening %1…").arg(package));
+  const std::string text = package.toStdString();
+  model_opening_ = true;
+  model_watcher_.setFuture(QtConcurrent::run([text]() -> Result<std::shared_ptr<const Generator>> {
+    auto g = Generator::Open(text, Device{});
+    if (!g.ok()) return Result<std::shared_ptr<const Generator>>::Failure(g.error());
+    return std::shared_ptr<const Generator>(std::move(g).value());
+  }));
+}
+
+void GenerativePanel::OnModelOpened() {
+  model_opening_ = false;
+  auto result = model_watcher_.result();
+  if (!result.ok()) {
+    generator_.reset();
+    const QString error = QString::fromStdString(result.error());
+    SL_LOG_WARNING("generative views: " << result.error());
+    model_label_->setText(tr("no diffusion model (File → Open Model Package…)"));
+    model_label_->setToolTip(error);
+    status_label_->setText(tr("Generative views need a diffusion model package: %1").arg(error));
+    emit ModelOpened(false, error);
+    return;
+  }
+  generator_ = std::move(result).value();
+  const ModelManifest& m = generator_->manifest();
+  model_label_->setText(QStringLiteral("%1 · %2×%2 · %3")
+                            .arg(QString::fromStdString(m.name))
+                            .arg(m.input.resolution)
+                            .arg(QString::fromStdString(generator_->model_hash().substr(0, 12))));
+  model_label_->setToolTip(QString::fromStdString(m.dir));
+  status_label_->clear();
+  emit ModelOpened(true, QString::fromStdString(m.name));
+  Regenerate();
+}
+
+void GenerativePanel::SetImage(std::shared_ptr<const ImageSource> source, int64_t index) {
+  source_ = std::move(source);
+  index_ = index;
+  Regenerate();
+}
+
+void GenerativePanel::SetMode(const QString& mode) {
+  const int i = mode_box_->findData(mode);
+  if (i >= 0) mode_box_->setCurrentIndex(i);
+}
+void GenerativePanel::SetViewCount(int k) { views_box_->setValue(k); }
+void GenerativePanel::SetStrength(double s) { strength_slider_->setValue(static_cast<int>(s * 100 + 0.5)); }
+void GenerativePanel::SetSteps(int steps) { steps_box_->setValue(steps); }
+void GenerativePanel::SetSweepEnabled(bool on) { sweep_box_->setChecked(on); }
+
+void GenerativePanel::CancelGeneration() {
+  if (cancel_) cancel_->store(true);
+}
+
+bool GenerativePanel::busy() const {
+  return in_flight_ || pending_ || debounce_->isActive() || model_opening_;
+}
+
+QString GenerativePanel::status_text() const { return status_label_->text(); }
+
+void GenerativePanel::ScheduleRegenerate() { debounce_->start(); }
+
+GenerateOptions GenerativePanel::CurrentOptions() const {
+  GenerateOptions o;
+  o.mode = mode_box_->currentData().toString().toStdString();
+  o.views = views_box_->value();
+  o.strength = strength_slider_->value() / 100.0;
+  o.steps = steps_box_->value();
+  o.guidance = guidance_box_->value();
+  o.seed = static_cast<uint64_t>(seed_box_->value());
+  o.batch = 16;
+  return o;
+}
+
+void GenerativePanel::Regenerate() {
+  debounce_->stop();
+  if (!generator_ || !source_ || index_ < 0 || index_ >= source_->size()) return;
+  if (in_flight_) {
+    CancelGeneration();
+    pending_ = true;
+    return;
+  }
+  pending_ = false;
+  const GenerateOptions options = CurrentOptions();
+  const bool sweep = sweep_box_->isChecked();
+  const int generation = ++generation_;
+  cancel_ = std::make_shared<std::atomic<bool>>(false);
+  progress_permille_ = std::make_shared<std::atomic<int>>(0);
+  auto cancel = cancel_;
+  auto permille = progress_permille_;
+  auto source = source_;
+  auto generator = generator_;
+  auto project = project_;
+  const int64_t index = index_;
+  progress_->setValue(0);
+  progress_->setVisible(true);
+  cancel_button_->setVisible(true);
+  progress_timer_->start();
+  in_flight_ = true;
+  watcher_.setFuture(QtConcurrent::run([=]() {
+    Outcome outcome;
+    outcome.generation = generation;
+    const ImageRecord& record = source->record(index);
+    auto image = source->Load(index);
+    if (!image.ok()) {
+      outcome.error = QString::fromStdString(image.error());
+      return outcome;
+    }
+    const std::string hash = generator->model_hash();
+    nlohmann::json key = {{"mode", options.mode},     {"views", options.views},
+                          {"steps", options.steps},   {"guidance", options.guidance},
+                          {"seed", options.seed},     {"sampler", options.sampler},
+                          {"spacing", options.spacing}, {"eta", options.eta}};
+    if (options.mode == "img2img") key["strength"] = options.strength;
+    const std::string views_set = CacheSetName(hash, "views", key);
+    nlohmann::json sweep_key = {{"steps", options.steps}, {"guidance", options.guidance},
+                                {"seed", options.seed}, {"sweep", kSweepSteps}};
+    const std::string sweep_set = CacheSetName(hash, "sweep", sweep_key);
+    const int parts = sweep ? 2 : 1;
+    auto part_progress = [&](int part) {
+      return [=, &cancel](double f) {
+        permille->store(static_cast<int>(1000.0 * (part + f) / parts));
+        return !cancel->load();
+      };
+    };
+    try {
+      if (project) {
+        outcome.views = FromCache(*project, views_set, record.id, static_cast<size_t>(options.views));
+        if (sweep) outcome.sweep = FromCache(*project, sweep_set, record.id, kSweepSteps);
+        outcome.from_cache = !outcome.views.empty() && (!sweep || !outcome.sweep.empty());
+      }
+      if (outcome.views.empty()) {
+        auto views = generator->Generate({*image}, {record.id}, {record.label}, options,
+                                         part_progress(0));
+        if (!views.ok()) {
+          outcome.error = QString::fromStdString(views.error());
+          return outcome;
+        }
+        outcome.views = std::move((*views)[0]);
+        if (project && !cancel->load() &&
+            static_cast<int>(outcome.views.size()) == options.views) {
+          ToCache(*project, views_set, *source, record.id, hash, outcome.views, options.seed);
+        }
+      }
+      if (sweep && outcome.sweep.empty() && !cancel->load()) {
+        GenerateOptions s = options;
+        s.mode = "img2img";
+        s.views = 1;
+        for (int i = 0; i < kSweepSteps && !cancel->load(); ++i) {
+          s.strength = (i + 1) / static_cast<double>(kSweepSteps);
+          auto one = generator->Generate({*image}, {record.id}, {record.label}, s, nullptr);
+          if (!one.ok() || (*one)[0].empty()) break;
+          GeneratedView v = std::move((*one)[0][0]);
+          v.view_index = i;
+          outcome.sweep.push_back(std::move(v));
+          permille->store(static_cast<int>(1000.0 * (1.0 + (i + 1.0) / kSweepSteps) / parts));
+        }
+        if (project && static_cast<int>(outcome.sweep.size()) == kSweepSteps) {
+          ToCache(*project, sweep_set, *source, record.id, hash, outcome.sweep, options.seed);
+        }
+      }
+    } catch (const std::exception& e) {
+      outcome.error = QString::fromUtf8(e.what());
+    }
+    return outcome;
+  }));
+}
+
+void GenerativePanel::OnGenerated() {
+  in_flight_ = false;
+  progress_timer_->stop();
+  progress_->setVisible(false);
+  cancel_button_->setVisible(false);
+  Outcome outcome = watcher_.result();
+  if (pending_) {
+    Regenerate();
+    return;
+  }
+  if (!outcome.error.isEmpty()) {
+    SL_LOG_WARNING("generative views: " << outcome.error.toStdString());
+    status_label_->setText(tr("Cannot generate: %1").arg(outcome.error));
+    shown_.clear();
+    sweep_.clear();
+    ShowTiles(shown_, tiles_layout_, tiles_, tiles_host_, 4, false);
+    ShowTiles(sweep_, sweep_layout_, sweep_tiles_, sweep_host_, kSweepSteps, true);
+    emit ViewsShown(0);
+    return;
+  }
+  shown_ = std::move(outcome.views);
+  sweep_ = std::move(outcome.sweep);
+  last_from_cache_ = outcome.from_cache;
+  ShowTiles(shown_, tiles_layout_, tiles_, tiles_host_, 4, false);
+  ShowTiles(sweep_, sweep_layout_, sweep_tiles_, sweep_host_, kSweepSteps, true);
+  QString status = tr("%1 view(s)").arg(shown_.size());
+  if (static_cast<int>(shown_.size()) < views_box_->value()) status += tr(" · cancelled");
+  status += outcome.from_cache ? tr(" · from the project") : tr(" · generated");
+  status_label_->setText(status);
+  emit ViewsShown(static_cast<int>(shown_.size()));
+}
+
+void GenerativePanel::ShowTiles(const std::vector<GeneratedView>& views, QGridLayout* layout,
+                                std::vector<ImageView*>& tiles, QWidget* host, int columns,
+                                bool sweep) {
+  while (tiles.size() < views.size()) {
+    auto* tile = new ImageView(host);
+    tile->setMinimumSize(sweep ? 48 : 96, sweep ? 48 : 96);
+    tiles.push_back(tile);
+  }
+  for (ImageView* tile : tiles) layout->removeWidget(tile);
+  for (size_t i = 0; i < tiles.size(); ++i) {
+    if (i >= views.size()) {
+      tiles[i]->hide();
+      continue;
+    }
+    const GeneratedView& v = views[i];
+    tiles[i]->SetImage(ToQImage(v.image));
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(v.params_json));
+    const QString params = QString::fromUtf8(doc.toJson(QJsonDocument::Indented)).trimmed();
+    if (sweep) {
+      tiles[i]->SetCaption(QString::number((i + 1) / static_cast<double>(kSweepSteps), 'f', 1));
+      tiles[i]->setToolTip(tr("strength %1\n%2")
+                               .arg((i + 1) / static_cast<double>(kSweepSteps), 0, 'f', 1)
+                               .arg(params));
+    } else {
+      tiles[i]->SetCaption(tr("gen %1").arg(v.view_index));
+      tiles[i]->SetFrameColor(QColor(204, 121, 167));
+      tiles[i]->setToolTip(tr("generative view %1\n%2").arg(v.view_index).arg(params));
+    }
+    layout->addWidget(tiles[i], static_cast<int>(i) / columns, static_cast<int>(i) % columns);
+    tiles[i]->show();
+  }
+}
+
+}  // namespace synthlens::ui
