@@ -7,8 +7,7 @@
 #include "core/augment/augment.h"
 #include "core/augment/recipe.h"
 #include "core/imaging/encode.h"
-#include "core/jobs/manifest_writer.h"
-#include "core/store/project.h"
+#include "core/jobs/view_job_output.h"
 #include "core/util/file_util.h"
 #include "core/util/parallel.h"
 
@@ -74,39 +73,13 @@ Result<JobSummary> RunAugmentJob(const AugmentJobOptions& options, const Progres
   auto recipe = LoadRecipe(options.recipe);
   if (!recipe.ok()) return R::Failure(recipe.error());
 
-  SourceOptions source_options = options.source;
-  source_options.limit = options.limit;
-  auto opened = OpenImageSource(options.input, source_options);
-  if (!opened.ok()) return R::Failure(opened.error());
-  std::shared_ptr<ImageSource> source = std::move(opened).value();
-
-  std::error_code ec;
-  fs::create_directories(options.out_dir, ec);
-  if (ec) return R::Failure(options.out_dir + ": cannot create output folder (" + ec.message() + ")");
-  ManifestWriter manifest;
-  if (std::string error = manifest.Open((fs::path(options.out_dir) / "manifest.jsonl").string());
-      !error.empty()) {
-    return R::Failure(error);
-  }
-
-  std::unique_ptr<Project> project;
-  int64_t out_set_id = 0, source_set_id = 0;
-  if (!options.project_path.empty()) {
-    try {
-      project = OpenSqliteProject(options.project_path);
-      source_set_id = project->GetOrAddImageSet(options.input, options.input, SetRole::kReal);
-      out_set_id = project->GetOrAddImageSet("augment:" + recipe->name + ":" + options.input,
-                                             options.input, SetRole::kAugmented);
-    } catch (const Error& e) {
-      return R::Failure(e.what());
-    }
-  }
-
+  auto output = ViewJobOutput::Open(options.input, options.source, options.limit, options.out_dir,
+                                    options.project_path,
+                                    "augment:" + recipe->name + ":" + options.input);
+  if (!output.ok()) return R::Failure(output.error());
+  const ImageSource* source = &(*output)->source();
   JobSummary summary;
-  for (const SourceIssue& issue : source->issues()) {
-    ++summary.skipped;
-    if (on_issue) on_issue(issue);
-  }
+  (*output)->ReportSourceIssues(summary, on_issue);
 
   const int64_t total = source->size();
   const std::string recipe_name = JsonEscape(recipe->name);
@@ -162,10 +135,8 @@ Result<JobSummary> RunAugmentJob(const AugmentJobOptions& options, const Progres
              << options.seed << ",\"label\":" << record.label << ",\"width\":" << view.width
              << ",\"height\":" << view.height << ",\"params\":" << view.params_json << "}\n";
         lines += line.str();
-        if (project) {
+        if ((*output)->has_project()) {
           ViewRecord r;
-          r.set_id = out_set_id;
-          r.source_set_id = source_set_id;
           r.source_id = record.id;
           r.view_index = static_cast<int64_t>(k);
           r.kind = ViewKind::kClassic;
@@ -178,13 +149,8 @@ Result<JobSummary> RunAugmentJob(const AugmentJobOptions& options, const Progres
       }
       summary.views_written += static_cast<int64_t>(pending.views.size());
     }
-    if (std::string error = manifest.Append(lines); !error.empty()) return R::Failure(error);
-    if (project && !records.empty()) {
-      try {
-        project->AddViews(records);
-      } catch (const Error& e) {
-        return R::Failure(e.what());
-      }
+    if (std::string error = (*output)->Commit(lines, std::move(records)); !error.empty()) {
+      return R::Failure(error);
     }
     if (progress && !progress(static_cast<double>(end) / static_cast<double>(total))) {
       summary.cancelled = true;

@@ -10,8 +10,7 @@
 #include "core/imaging/encode.h"
 #include "core/infer/device.h"
 #include "core/jobs/augment_job.h"
-#include "core/jobs/manifest_writer.h"
-#include "core/store/project.h"
+#include "core/jobs/view_job_output.h"
 #include "core/util/file_util.h"
 #include "core/util/parallel.h"
 #include "core/util/random.h"
@@ -85,42 +84,15 @@ Result<JobSummary> RunGenerateJob(const GenerateJobOptions& options, const Progr
   auto generator = Generator::Open(options.model, device, options.encoder);
   if (!generator.ok()) return R::Failure(generator.error());
 
-  SourceOptions source_options = options.source;
-  source_options.limit = options.limit;
-  auto opened = OpenImageSource(options.input, source_options);
-  if (!opened.ok()) return R::Failure(opened.error());
-  std::shared_ptr<ImageSource> source = std::move(opened).value();
-
-  std::error_code ec;
-  fs::create_directories(options.out_dir, ec);
-  if (ec) return R::Failure(options.out_dir + ": cannot create output folder (" + ec.message() + ")");
-  ManifestWriter manifest;
-  if (std::string error = manifest.Open((fs::path(options.out_dir) / "manifest.jsonl").string());
-      !error.empty()) {
-    return R::Failure(error);
-  }
-
-  std::unique_ptr<Project> project;
-  int64_t out_set_id = 0, source_set_id = 0;
   const std::string model_hash = (*generator)->model_hash();
   const std::string model_name = (*generator)->manifest().name;
-  if (!options.project_path.empty()) {
-    try {
-      project = OpenSqliteProject(options.project_path);
-      source_set_id = project->GetOrAddImageSet(options.input, options.input, SetRole::kReal);
-      out_set_id = project->GetOrAddImageSet(
-          "generate:" + options.generate.mode + ":" + model_name + ":" + options.input,
-          options.input, SetRole::kAugmented);
-    } catch (const Error& e) {
-      return R::Failure(e.what());
-    }
-  }
-
+  auto output = ViewJobOutput::Open(
+      options.input, options.source, options.limit, options.out_dir, options.project_path,
+      "generate:" + options.generate.mode + ":" + model_name + ":" + options.input);
+  if (!output.ok()) return R::Failure(output.error());
+  const ImageSource* source = &(*output)->source();
   JobSummary summary;
-  for (const SourceIssue& issue : source->issues()) {
-    ++summary.skipped;
-    if (on_issue) on_issue(issue);
-  }
+  (*output)->ReportSourceIssues(summary, on_issue);
 
   const int views = gen.views;
   const int64_t total = source->size();
@@ -248,10 +220,8 @@ Result<JobSummary> RunGenerateJob(const GenerateJobOptions& options, const Progr
              << ",\"height\":" << v.image.rows << ",\"params\":" << v.params_json << "}\n";
         lines += line.str();
         ++summary.views_written;
-        if (project) {
+        if ((*output)->has_project()) {
           ViewRecord r;
-          r.set_id = out_set_id;
-          r.source_set_id = source_set_id;
           r.source_id = ids[i];
           r.view_index = v.view_index;
           r.kind = v.generative ? ViewKind::kGenerative : ViewKind::kClassic;
@@ -264,13 +234,8 @@ Result<JobSummary> RunGenerateJob(const GenerateJobOptions& options, const Progr
         }
       }
     }
-    if (std::string error = manifest.Append(lines); !error.empty()) return R::Failure(error);
-    if (project && !records.empty()) {
-      try {
-        project->AddViews(records);
-      } catch (const Error& e) {
-        return R::Failure(e.what());
-      }
+    if (std::string error = (*output)->Commit(lines, std::move(records)); !error.empty()) {
+      return R::Failure(error);
     }
     if (cancelled || (progress && !progress(static_cast<double>(end) / total))) {
       summary.cancelled = true;
