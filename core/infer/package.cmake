@@ -7,7 +7,7 @@ set_source_files_properties(model_package.cc PROPERTIES
 cmake_language(DEFER CALL target_link_libraries synthlens_infer PRIVATE
   nlohmann_json::nlohmann_json opencv_imgproc)
 
-list(APPEND SYNTHLENS_INFER_TESTS model_package_test encoder_test)
+list(APPEND SYNTHLENS_INFER_TESTS model_package_test encoder_test bundled_models_test)
 if(BUILD_TESTING)
   # encoder_test builds TorchScript packages itself, so it links LibTorch directly.
   cmake_language(DEFER CALL target_link_libraries infer_encoder_test PRIVATE ${TORCH_LIBRARIES}
