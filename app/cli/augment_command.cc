@@ -1,7 +1,6 @@
 #include <iostream>
 
 #include "app/cli/commands.h"
-#include "app/cli/progress_bar.h"
 #include "core/jobs/augment_job.h"
 
 namespace synthlens::cli {
@@ -38,23 +37,10 @@ CommandRunner RegisterAugmentCommand(CLI::App& app) {
       return kExitUsage;
     }
     options->source.decode.max_pixels = static_cast<int64_t>(*max_mp * 1e6);
-    ProgressBar bar("augment");
-    auto summary = RunAugmentJob(*options, bar.Callback(), [&](const SourceIssue& issue) {
-      bar.Finish();
-      std::cerr << "skipped: " << issue.file << ": " << issue.reason << std::endl;
-    });
-    bar.Finish();
-    if (!summary.ok()) {
-      std::cerr << "synthlens augment: " << summary.error() << std::endl;
-      return kExitFailure;
-    }
-    std::cerr << "augment: " << summary->views_written << " views of " << summary->images
-              << " images written to " << options->out_dir << ", " << summary->skipped
-              << " unreadable input(s) skipped" << (summary->cancelled ? " (cancelled)" : "")
-              << std::endl;
-    if (summary->cancelled) return kExitFailure;
-    if (*strict && summary->skipped > 0) return kExitFailure;
-    return kExitOk;
+    return RunViewJobCommand("augment", options->out_dir, *strict,
+                             [&](const ProgressFn& progress, const IssueFn& on_issue) {
+                               return RunAugmentJob(*options, progress, on_issue);
+                             });
   };
 }
 

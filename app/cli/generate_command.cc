@@ -1,7 +1,6 @@
 #include <iostream>
 
 #include "app/cli/commands.h"
-#include "app/cli/progress_bar.h"
 #include "core/jobs/generate_job.h"
 
 namespace synthlens::cli {
@@ -54,23 +53,10 @@ CommandRunner RegisterGenerateCommand(CLI::App& app) {
       std::cerr << "synthlens generate: " << problem << std::endl;
       return kExitUsage;
     }
-    ProgressBar bar("generate");
-    auto summary = RunGenerateJob(*o, bar.Callback(), [&](const SourceIssue& issue) {
-      bar.Finish();
-      std::cerr << "skipped: " << issue.file << ": " << issue.reason << std::endl;
-    });
-    bar.Finish();
-    if (!summary.ok()) {
-      std::cerr << "synthlens generate: " << summary.error() << std::endl;
-      return kExitFailure;
-    }
-    std::cerr << "generate: " << summary->views_written << " views of " << summary->images
-              << " images written to " << o->out_dir << ", " << summary->skipped
-              << " unreadable input(s) skipped" << (summary->cancelled ? " (cancelled)" : "")
-              << std::endl;
-    if (summary->cancelled) return kExitFailure;
-    if (*strict && summary->skipped > 0) return kExitFailure;
-    return kExitOk;
+    return RunViewJobCommand("generate", o->out_dir, *strict,
+                             [&](const ProgressFn& progress, const IssueFn& on_issue) {
+                               return RunGenerateJob(*o, progress, on_issue);
+                             });
   };
 }
 
