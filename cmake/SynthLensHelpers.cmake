@@ -10,10 +10,11 @@ function(synthlens_add_library)
   set_target_properties(${ARG_NAME} PROPERTIES POSITION_INDEPENDENT_CODE ON)
 endfunction()
 
-# synthlens_add_test(NAME <folder/name> SRCS ... [LINK ...] [LABELS ...])
+# synthlens_add_test(NAME <folder/name> SRCS ... [LINK ...] [LABELS ...] [DEPENDS ...])
 # Registers a gtest binary as ctest test "<folder>/<name>" so `ctest -R augment/` runs one area.
+# DEPENDS names targets the test runs (e.g. the synthlens binary of end-to-end tests).
 function(synthlens_add_test)
-  cmake_parse_arguments(ARG "" "NAME" "SRCS;LINK;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "NAME" "SRCS;LINK;LABELS;DEPENDS" ${ARGN})
   if(NOT BUILD_TESTING)
     return()
   endif()
@@ -22,6 +23,9 @@ function(synthlens_add_test)
   target_link_libraries(${target} PRIVATE ${ARG_LINK} synthlens_test_main)
   target_compile_options(${target} PRIVATE -Wall -Wno-unused-parameter)
   add_test(NAME ${ARG_NAME} COMMAND ${target})
+  if(ARG_DEPENDS)
+    add_dependencies(${target} ${ARG_DEPENDS})
+  endif()
   set_tests_properties(${ARG_NAME} PROPERTIES
     ENVIRONMENT "SYNTHLENS_TEST_DATA=${PROJECT_SOURCE_DIR}/tests/data;SYNTHLENS_BIN_DIR=${PROJECT_BINARY_DIR}/app;QT_QPA_PLATFORM=offscreen")
   if(ARG_LABELS)
