@@ -32,8 +32,23 @@ CommandRunner RegisterGenerateCommand(CLI::App& app) {
   cmd->add_option("--eta", g.eta, "DDIM eta (0 deterministic, 1 ~ DDPM)")->capture_default_str();
   cmd->add_option("--spacing", g.spacing, "Timestep spacing: leading or trailing")
       ->capture_default_str();
-  cmd->add_option("--class", g.class_id, "Class to condition on (-1: the source's, or none)")
-      ->capture_default_str();
+  cmd->add_option_function<std::string>(
+         "--class",
+         [&g](const std::string& v) {
+           g.class_id = v == "label" ? kClassOfSourceLabel : std::stoi(v);
+         },
+         "Class to condition on: C, or 'label' (each source's own label); default: "
+         "multipositive uses the source's label, img2img/instance none")
+      ->check([](const std::string& v) -> std::string {
+        if (v == "label") return {};
+        try {
+          size_t end = 0;
+          const int c = std::stoi(v, &end);
+          if (end == v.size() && c >= 0) return {};
+        } catch (const std::exception&) {
+        }
+        return "--class: expected a class number >= 0 or 'label', got '" + v + "'";
+      });
   cmd->add_option("--device", o->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--precision", g.precision, "fp32, fp16 (CUDA) or bf16")->capture_default_str();
   cmd->add_option("--batch", g.batch, "Views per network batch")->capture_default_str();

@@ -72,6 +72,22 @@ TEST_F(GenerateCliTest, WritesDeterministicViewsWithAManifest) {
   }
 }
 
+TEST_F(GenerateCliTest, ClassLabelConditionsEachViewOnItsSourcesFolderClass) {
+  std::string out, err;
+  const std::string a = dir_.Join("by-label");
+  ASSERT_EQ(testing::RunCommand(Base() + "--mode img2img --class label --out " + a, &out, &err), 0)
+      << err;
+  const auto lines = Manifest(a);
+  ASSERT_EQ(lines.size(), 12u);
+  for (const auto& l : lines) {
+    // Sources live in folders c0/ and c1/: ImageFolder labels 0 and 1.
+    const bool c1 = l["source"].get<std::string>().find("c1/") != std::string::npos;
+    EXPECT_EQ(l["params"]["class"], c1 ? 1 : 0) << l.dump();
+  }
+  EXPECT_EQ(testing::RunCommand(Base() + "--class dog --out " + dir_.Join("o"), &out, &err), 2);
+  EXPECT_NE(err.find("'label'"), std::string::npos) << err;
+}
+
 TEST_F(GenerateCliTest, UsageAndFailureExitCodes) {
   std::string out, err;
   EXPECT_EQ(testing::RunCommand(Base() + "--mode dream --out " + dir_.Join("o"), &out, &err), 2);

@@ -43,10 +43,6 @@ std::string EmbedTrainingImages(const DiffusionTrainOptions& o, const std::strin
   if (!source.ok()) return source.error();
   auto enc = Encoder::Open(encoder_pkg, Device{});  // CPU
   if (!enc.ok()) return "--encoder: " + enc.error();
-  if ((*enc)->dim() != o.model.emb_dim) {
-    return "--encoder: output dimension " + std::to_string((*enc)->dim()) +
-           ", the model takes " + std::to_string(o.model.emb_dim);
-  }
   std::cerr << "train-diffusion: embedding " << (*source)->size() << " images with "
             << encoder_pkg << " (once; cached in " << cache << ")" << std::endl;
   ProgressBar bar("embed");

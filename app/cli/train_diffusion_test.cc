@@ -111,15 +111,19 @@ TEST(TrainDiffusionCliTest, EncoderEmbeddingsConditionTheModelAndAreCached) {
   // The embeddings were computed once and are reused on resume.
   ASSERT_EQ(testing::RunCommand(cmd + " --steps 2 --resume", &out, &err), 0) << err;
   EXPECT_NE(err.find("using cached embeddings"), std::string::npos) << err;
-  // An encoder whose dimension does not match the model is refused.
+  // The embedding width follows the encoder: resuming this embedding-conditioned run with an
+  // encoder of another width is refused, a fresh run takes the new width.
   enc.register_parameter("w", torch::randn({8 * 8, 5}), false);
   enc.save(dir.Join("enc/encoder.pt"));
   auto five = manifest;
   five["encoder"]["output_dim"] = 5;
   testing::WriteFile(dir.Join("enc/model.json"), five.dump());
+  EXPECT_EQ(testing::RunCommand(cmd + " --steps 3 --resume", &out, &err), 1);
+  EXPECT_NE(err.find("different run"), std::string::npos) << err;
   std::filesystem::remove_all(dir.Join("pkg"));
-  EXPECT_EQ(testing::RunCommand(cmd + " --steps 1", &out, &err), 1);
-  EXPECT_NE(err.find("output dimension"), std::string::npos) << err;
+  ASSERT_EQ(testing::RunCommand(cmd + " --steps 1", &out, &err), 0) << err;
+  std::ifstream in5(dir.Join("pkg/model.json"));
+  EXPECT_EQ(nlohmann::json::parse(in5)["diffusion"]["conditioning"]["embedding"]["dim"], 5);
 }
 
 }  // namespace

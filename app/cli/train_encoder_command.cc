@@ -59,6 +59,9 @@ CommandRunner RegisterTrainEncoderCommand(CLI::App& app) {
   cmd->add_option("--checkpoint", o->checkpoint, "Checkpoint file (default: OUT.ckpt)");
   cmd->add_flag("--resume", o->resume,
                 "Continue from the checkpoint; with --epochs <= its epochs, just export the package");
+  cmd->add_option("--stop-after-epochs", o->stop_after_epochs,
+                  "Stop once N epochs are done (checkpoint kept, no package; the --epochs "
+                  "schedule is kept for a later --resume)");
   cmd->add_option("--limit", *limit, "Train on the first N images of SRC");
   return [cmd, o, limit]() {
     if (!cmd->parsed()) return -1;
@@ -80,6 +83,12 @@ CommandRunner RegisterTrainEncoderCommand(CLI::App& app) {
                 << " steps; checkpoint saved to " << summary->checkpoint
                 << " (continue with the same command and --resume)" << std::endl;
       return kExitFailure;
+    }
+    if (summary->stopped) {
+      std::cerr << "train-encoder: stopped after epoch " << summary->epochs_done << " of "
+                << o->epochs << " as asked; checkpoint " << summary->checkpoint
+                << " (continue with --resume)" << std::endl;
+      return kExitOk;
     }
     std::cerr << "train-encoder: " << summary->epochs_done << " epochs on " << summary->images
               << " images, final loss " << summary->last_epoch_loss << ", "

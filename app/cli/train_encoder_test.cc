@@ -71,7 +71,7 @@ TEST(TrainEncoderCliTest, TrainsAPackageAndProbesIt) {
   EXPECT_EQ(j["encoder"], pkg);
   EXPECT_EQ(j["train_images"], 40);
   EXPECT_EQ(j["test_images"], 40);
-  EXPECT_EQ(j["dim"], 128);
+  EXPECT_EQ(j["dim"], 512);
   EXPECT_TRUE(j.contains("weight_decay"));
 
   // Stripes are linearly separable in pixel space... after standardisation, at least mostly.

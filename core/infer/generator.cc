@@ -44,7 +44,9 @@ std::string GenerateOptions::Validate() const {
   if (precision != "fp32" && precision != "fp16" && precision != "bf16") {
     return "precision '" + precision + "' is not one of fp32, fp16, bf16";
   }
-  if (class_id < -1) return "class_id must be >= 0, or -1";
+  if (class_id < kClassOfSourceLabel) {
+    return "class_id must be >= 0, -1 (none) or kClassOfSourceLabel (each source's label)";
+  }
   return {};
 }
 
@@ -185,7 +187,9 @@ Result<std::vector<std::vector<GeneratedView>>> Generator::GenerateViews(
 
   // Per-source class condition (null_class = none).
   std::vector<int64_t> classes(static_cast<size_t>(n), null_class);
-  if (options.mode == "multipositive" || options.class_id >= 0) {
+  const bool class_conditioned = options.mode == "multipositive" || options.class_id >= 0 ||
+                                 options.class_id == kClassOfSourceLabel;
+  if (class_conditioned) {
     if (cond.num_classes <= 0) {
       return R::Failure("model " + m.name + " is not class-conditional; " +
                         (options.mode == "multipositive" ? "mode multipositive needs a class"
@@ -194,9 +198,10 @@ Result<std::vector<std::vector<GeneratedView>>> Generator::GenerateViews(
     for (int64_t i = 0; i < n; ++i) {
       const int c = options.class_id >= 0 ? options.class_id : labels[static_cast<size_t>(i)];
       if (c < 0) {
-        return R::Failure("source '" + source_ids[static_cast<size_t>(i)] +
-                          "' has no label; mode multipositive needs labelled sources or a "
-                          "class_id");
+        return R::Failure("source '" + source_ids[static_cast<size_t>(i)] + "' has no label; " +
+                          (options.mode == "multipositive"
+                               ? "mode multipositive needs labelled sources or a class_id"
+                               : "conditioning on the source's label needs labelled sources"));
       }
       if (c >= cond.num_classes) {
         return R::Failure("class " + std::to_string(c) + " of source '" +
@@ -215,8 +220,7 @@ Result<std::vector<std::vector<GeneratedView>>> Generator::GenerateViews(
                                 "needs a diffusion.conditioning.embedding"
                           : "mode instance needs the embedding encoder: " + impl_->encoder_error);
   }
-  const bool conditioned =
-      use_embedding || options.mode == "multipositive" || options.class_id >= 0;
+  const bool conditioned = use_embedding || class_conditioned;
   const double guidance = conditioned ? options.guidance : 1.0;
   const double strength = options.mode == "img2img" ? options.strength : 1.0;
 

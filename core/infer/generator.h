@@ -21,6 +21,10 @@ namespace synthlens {
 // view never shares its random numbers with the classic view of the same (seed, source, index).
 inline constexpr uint64_t kGenerativeSeedStream = 0x67656e;  // "gen"
 
+// GenerateOptions::class_id for img2img/instance: condition each view on its source's label (as
+// multipositive does with -1); a source without a label is an error.
+inline constexpr int kClassOfSourceLabel = -2;
+
 struct GenerateOptions {
   // img2img: SDEdit variations of the source at `strength` ("Can Generative Models Improve
   //   SSL?", Ayromlou et al.; SDEdit, Meng et al.), conditioned on the source's embedding when
@@ -42,7 +46,7 @@ struct GenerateOptions {
   int batch = 16;                  // views per denoiser forward (2x that with guidance)
   std::string precision = "fp32";  // fp32 | fp16 (CUDA) | bf16
   // multipositive: the class (-1 = each source's label). img2img/instance: an extra class
-  // condition (-1 = the null class).
+  // condition (-1 = the null class, kClassOfSourceLabel = each source's label).
   int class_id = -1;
   // Clamp x0 predictions to the model's value range (pixel-space models).
   bool clip_sample = true;

@@ -159,6 +159,32 @@ TEST_F(GeneratorTest, ModesUseTheirConditions) {
   auto forced = generator_->Generate({GreySource(1)}, {"a"}, {0}, o, nullptr);
   EXPECT_NEAR(MeanGrey((*forced)[0][0].image), 166, 15);
 
+  // img2img conditioned on each source's own label gives exactly the views of an explicit
+  // class_id equal to that label.
+  o = GenerateOptions();
+  o.mode = "img2img";
+  o.strength = 0.8;
+  o.steps = 20;
+  o.class_id = kClassOfSourceLabel;
+  auto by_label = generator_->Generate({GreySource(1), GreySource(2)}, {"l0", "l3"}, {0, 3}, o,
+                                       nullptr);
+  ASSERT_TRUE(by_label.ok()) << by_label.error();
+  EXPECT_EQ(json::parse((*by_label)[0][0].params_json)["class"], 0);
+  EXPECT_EQ(json::parse((*by_label)[1][0].params_json)["class"], 3);
+  GenerateOptions explicit3 = o;
+  explicit3.class_id = 3;
+  auto forced3 = generator_->Generate({GreySource(2)}, {"l3"}, {-1}, explicit3, nullptr);
+  ASSERT_TRUE(forced3.ok()) << forced3.error();
+  EXPECT_EQ(cv::norm((*by_label)[1][0].image, (*forced3)[0][0].image, cv::NORM_INF), 0);
+  GenerateOptions none = o;
+  none.class_id = -1;
+  auto unconditioned = generator_->Generate({GreySource(2)}, {"l3"}, {3}, none, nullptr);
+  ASSERT_TRUE(unconditioned.ok()) << unconditioned.error();
+  EXPECT_GT(cv::norm((*by_label)[1][0].image, (*unconditioned)[0][0].image, cv::NORM_INF), 0);
+  auto unlabelled = generator_->Generate({GreySource(1)}, {"u"}, {-1}, o, nullptr);
+  ASSERT_FALSE(unlabelled.ok());
+  EXPECT_NE(unlabelled.error().find("'u' has no label"), std::string::npos) << unlabelled.error();
+
   // instance: null class (mu -0.5) + the source's mean pixel in [0, 1] from the encoder.
   o = GenerateOptions();
   o.mode = "instance";

@@ -1,10 +1,11 @@
 // synthlens_diffusion_eval: checks a diffusion package against the quality bars of the bundled
 // model (docs/models.md). A linear probe on an encoder's embeddings of real training images
-// (F's RunLinearProbe, as `synthlens probe`) classifies
-//   - class-conditional samples (E's Generator, multipositive mode): fraction predicted as the
+// (RunLinearProbe, as `synthlens probe`) classifies
+//   - class-conditional samples (the Generator's multipositive mode): fraction predicted as the
 //     class asked for;
 //   - img2img views of real test images at strengths 0.1 ... 1.0: fraction keeping the source's
-//     predicted class, with the null condition and with the source's predicted class.
+//     predicted class, without a class (the source's embedding when the model takes one, else
+//     the null condition) and with the source's predicted class.
 // Prints one JSON object; with --out also writes sample grids (PNG).
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -32,6 +33,7 @@ struct Args {
   int steps = 20;
   double guidance = 3.0;
   double img2img_guidance = 3.0;
+  double no_class_guidance = 1.0;  // 1: conditional prediction only (no CFG)
   std::vector<double> strengths = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
   uint64_t seed = 0;
   int batch = 64;
@@ -171,7 +173,7 @@ int Run(const Args& a) {
 
   // img2img curve.
   nlohmann::json curve = nlohmann::json::array();
-  std::vector<cv::Mat> strip;  // source 0..7 at each strength (null condition)
+  std::vector<cv::Mat> strip;  // source 0..7 at each strength (no class)
   for (double s : a.strengths) {
     for (int conditioned = 0; conditioned < (a.skip_class_img2img ? 1 : 2); ++conditioned) {
       std::vector<cv::Mat> views(test_images.size());
@@ -183,7 +185,7 @@ int Run(const Args& a) {
       v.seed = a.seed;
       v.batch = a.batch;
       if (!conditioned) {
-        v.guidance = 1.0;
+        v.guidance = a.no_class_guidance;
         auto out = Need(generator->Generate(test_images, test_ids, test_labels, v, nullptr),
                         "img2img");
         for (size_t i = 0; i < out.size(); ++i) views[i] = out[i][0].image;
@@ -237,19 +239,25 @@ int Run(const Args& a) {
                              {"accuracy", sample_accuracy},
                              {"per_class_accuracy", per_class}};
   std::cerr << "class-conditional accuracy: " << sample_accuracy << std::endl;
+  const bool takes_embedding = generator->manifest().diffusion.conditioning.embedding_dim > 0;
   for (double s : a.strengths) {
     nlohmann::json point = {{"strength", s}};
     for (const auto& r : rows) {
       if (r.strength != s) continue;
       const double k = kept(r.start, test_images.size());
       // Fraction of views keeping the source's predicted class.
-      point[r.conditioned ? "kept_class_conditioned" : "kept_null_condition"] = k;
-      std::cerr << "img2img strength " << s << (r.conditioned ? " (class)" : " (null)")
+      point[r.conditioned ? "kept_class_conditioned" : "kept_no_class"] = k;
+      std::cerr << "img2img strength " << s
+                << (r.conditioned ? " (class)" : (takes_embedding ? " (source embedding)" : " (null)"))
                 << ": kept " << k << std::endl;
     }
     curve.push_back(point);
   }
+  // Without a class, the Generator conditions img2img on the source's embedding when the model
+  // takes one (guidance 1: no CFG), else on nothing (the null condition).
   report["img2img"] = {{"sources", test_images.size()},
+                       {"no_class_condition", takes_embedding ? "source embedding" : "null"},
+                       {"guidance_no_class", a.no_class_guidance},
                        {"guidance_class_conditioned", a.img2img_guidance},
                        {"curve", curve}};
   if (!a.out.empty()) {
@@ -289,7 +297,10 @@ int main(int argc, char** argv) {
   app.add_option("--seed", a.seed, "Seed")->capture_default_str();
   app.add_option("--batch", a.batch, "Views per forward")->capture_default_str();
   app.add_option("--threads", a.threads, "Threads (0: all)")->capture_default_str();
-  app.add_flag("--skip-class-img2img", a.skip_class_img2img, "Only the null-condition curve");
+  app.add_option("--no-class-guidance", a.no_class_guidance,
+                 "CFG weight of the no-class img2img rows (source embedding vs null condition)")
+      ->capture_default_str();
+  app.add_flag("--skip-class-img2img", a.skip_class_img2img, "Only the no-class curve");
   app.add_option("--out", a.out, "Folder for sample grids (PNG)");
   CLI11_PARSE(app, argc, argv);
   try {

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <regex>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
@@ -155,11 +156,7 @@ Result<TrainData> LoadData(const DiffusionTrainOptions& o,
                                         " rows for " + std::to_string(n) + " images of " +
                                         o.input);
     }
-    if (emb->size(1) != o.model.emb_dim) {
-      return Result<TrainData>::Failure(o.embeddings + ": embedding dimension " +
-                                        std::to_string(emb->size(1)) + ", the model takes " +
-                                        std::to_string(o.model.emb_dim));
-    }
+    if (emb->size(1) < 1) return Result<TrainData>::Failure(o.embeddings + ": no columns");
     d.emb = emb->narrow(0, 0, n).index_select(0, index).contiguous();
   }
   return d;
@@ -195,6 +192,13 @@ std::string RunIdentity(const DiffusionTrainOptions& o) {
   return s.str();
 }
 
+// RunIdentity without the embedding width ("-e<dim>" of the UNet string).
+std::string WithoutEmbeddingWidth(const std::string& identity) {
+  return std::regex_replace(identity, std::regex("-e[0-9]+;"), ";");
+}
+
+bool IsEmbeddingProjection(const std::string& name) { return name.rfind("emb_proj_", 0) == 0; }
+
 std::string SaveCheckpoint(const DiffusionTrainOptions& o, const TrainState& s,
                            const std::string& path) {
   try {
@@ -228,8 +232,14 @@ std::string LoadCheckpoint(const DiffusionTrainOptions& o, TrainState& s, const 
     torch::serialize::InputArchive archive;
     archive.load_from(path);
     c10::IValue v;
+    archive.read("embedding_conditioned", v);
+    const bool ckpt_emb = v.toBool();
+    // Fine-tuning a checkpoint trained without embeddings: its embedding projection is unused
+    // (zero), so the embedding width may differ; everything else must match.
+    const bool fine_tune = !ckpt_emb && !o.embeddings.empty();
     archive.read("identity", v);
-    if (v.toStringRef() != RunIdentity(o)) {
+    if (fine_tune ? WithoutEmbeddingWidth(v.toStringRef()) != WithoutEmbeddingWidth(RunIdentity(o))
+                  : v.toStringRef() != RunIdentity(o)) {
       return path + ": checkpoint was made by a different run (" + v.toStringRef() +
              "), this run is (" + RunIdentity(o) + ")";
     }
@@ -239,8 +249,6 @@ std::string LoadCheckpoint(const DiffusionTrainOptions& o, TrainState& s, const 
     s.elapsed = v.toDouble();
     archive.read("recent_loss", v);
     s.recent_loss = v.toDouble();
-    archive.read("embedding_conditioned", v);
-    const bool ckpt_emb = v.toBool();
     if (ckpt_emb != !o.embeddings.empty()) {
       log(std::string("note: the checkpoint was trained ") + (ckpt_emb ? "with" : "without") +
           " embedding conditioning, this run is " + (o.embeddings.empty() ? "without" : "with") +
@@ -255,6 +263,7 @@ std::string LoadCheckpoint(const DiffusionTrainOptions& o, TrainState& s, const 
       torch::Tensor p, e;
       model_ar.read(s.names[i], p);
       ema_ar.read(s.names[i], e);
+      if (fine_tune && IsEmbeddingProjection(s.names[i])) continue;  // zeroed below
       if (!p.sizes().equals(s.params[i].sizes()) || !e.sizes().equals(s.params[i].sizes())) {
         return path + ": parameter " + s.names[i] + " has the wrong shape";
       }
@@ -262,13 +271,15 @@ std::string LoadCheckpoint(const DiffusionTrainOptions& o, TrainState& s, const 
       s.ema_params[i].copy_(e);
     }
     s.opt->load(opt_ar);
-    if (!ckpt_emb && !o.embeddings.empty()) {
+    if (fine_tune) {
       // The projection never saw emb_mask = 1 (its weights are the untrained init): start the
-      // embedding fine-tune from zero so the model begins exactly as the class-conditional one.
+      // embedding fine-tune from zero so the model begins exactly as the class-conditional one,
+      // with fresh AdamW moments (the saved ones may have another width).
       for (size_t i = 0; i < s.params.size(); ++i) {
-        if (s.names[i].rfind("emb_proj_", 0) == 0) {
+        if (IsEmbeddingProjection(s.names[i])) {
           s.params[i].zero_();
           s.ema_params[i].zero_();
+          s.opt->state().erase(c10::guts::to_string(s.params[i].unsafeGetTensorImpl()));
         }
       }
     }
@@ -368,9 +379,10 @@ std::string WritePackage(const DiffusionTrainOptions& o, const TrainState& s,
 }  // namespace
 
 Result<DiffusionTrainSummary> RunDiffusionTraining(
-    const DiffusionTrainOptions& o, const ProgressFn& progress,
+    const DiffusionTrainOptions& options, const ProgressFn& progress,
     const std::function<void(const std::string&)>& log_fn) {
-  SL_CHECK(o.Validate().empty(), "bad diffusion training options: " << o.Validate());
+  SL_CHECK(options.Validate().empty(), "bad diffusion training options: " << options.Validate());
+  DiffusionTrainOptions o = options;  // the embedding width follows the embeddings given
   auto log = [&](const std::string& line) {
     if (log_fn) log_fn(line);
   };
@@ -385,6 +397,7 @@ Result<DiffusionTrainSummary> RunDiffusionTraining(
   auto data_or = LoadData(o, log);
   if (!data_or.ok()) return R::Failure(data_or.error());
   TrainData& data = *data_or;
+  if (data.emb.defined()) o.model.emb_dim = static_cast<int>(data.emb.size(1));
   const int64_t n = data.images.size(0);
   const bool has_emb = data.emb.defined();
   const int64_t batch = std::min<int64_t>(o.batch, n);

@@ -190,13 +190,58 @@ TEST(DiffusionTrainerTest, WritesADenoiserWithTheDocumentedSignature) {
   EXPECT_EQ(manifest["diffusion"]["conditioning"]["class"]["num_classes"], 10);
   EXPECT_EQ(manifest["diffusion"]["schedule"]["num_train_timesteps"], 1000);
 
-  // A mismatched embedding file is an expected failure naming the file.
-  cv::Mat wrong(8, 3, CV_32F, cv::Scalar(0));
+  // An embedding file with fewer rows than images is an expected failure naming the file.
+  cv::Mat wrong(5, 4, CV_32F, cv::Scalar(0));
   ASSERT_EQ(WriteNpy(dir.Join("wrong.npy"), wrong), "");
   o.embeddings = dir.Join("wrong.npy");
   auto bad = RunDiffusionTraining(o, nullptr, nullptr);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().find("wrong.npy"), std::string::npos) << bad.error();
+}
+
+TEST(DiffusionTrainerTest, FineTunesAClassOnlyCheckpointWithEmbeddingsOfAnotherWidth) {
+  testing::TempDir dir;
+  const std::string src = WriteTinyIdx(dir, 8);
+  auto o = TinyOptions(src, dir.Join("pkg"));
+  o.steps = 1;
+  auto phase1 = RunDiffusionTraining(o, nullptr, nullptr);  // emb_dim 4, no embeddings
+  ASSERT_TRUE(phase1.ok()) << phase1.error();
+  EXPECT_FALSE(phase1->embedding_conditioned);
+
+  cv::Mat emb(8, 6, CV_32F);
+  cv::randn(emb, 0, 1);
+  ASSERT_EQ(WriteNpy(dir.Join("emb6.npy"), emb), "");
+  o.embeddings = dir.Join("emb6.npy");
+  o.resume = true;
+  o.steps = 3;
+  std::vector<std::string> log;
+  auto phase2 = RunDiffusionTraining(o, nullptr, [&](const std::string& l) { log.push_back(l); });
+  ASSERT_TRUE(phase2.ok()) << phase2.error();
+  EXPECT_EQ(phase2->start_step, 1);
+  EXPECT_EQ(phase2->steps_done, 3);
+  EXPECT_TRUE(phase2->embedding_conditioned);
+  std::ifstream in(dir.Join("pkg/model.json"));
+  const auto manifest = nlohmann::json::parse(in);
+  EXPECT_EQ(manifest["diffusion"]["conditioning"]["embedding"]["dim"], 6);
+  auto m = torch::jit::load(dir.Join("pkg/denoiser.pt"));
+  torch::NoGradGuard g;
+  auto x = torch::randn({2, 1, 28, 28});
+  auto t = torch::tensor({3, 500}, torch::kInt64);
+  auto cls = torch::tensor({1, 2}, torch::kInt64);
+  const auto y1 = m.forward({x, t, cls, torch::randn({2, 6}), torch::ones({2})}).toTensor();
+  const auto y0 = m.forward({x, t, cls, torch::zeros({2, 6}), torch::zeros({2})}).toTensor();
+  EXPECT_EQ(y1.sizes(), (std::vector<int64_t>{2, 1, 28, 28}));
+  // Two fine-tune steps moved the (zero-started) projection: the embedding now changes eps.
+  EXPECT_GT((y1 - y0).abs().max().item<double>(), 0.0);
+
+  // Once embedding-conditioned, the width is part of the run: another width is refused.
+  cv::Mat emb5(8, 5, CV_32F, cv::Scalar(0.5));
+  ASSERT_EQ(WriteNpy(dir.Join("emb5.npy"), emb5), "");
+  o.embeddings = dir.Join("emb5.npy");
+  o.steps = 4;
+  auto bad = RunDiffusionTraining(o, nullptr, nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("different run"), std::string::npos) << bad.error();
 }
 
 }  // namespace

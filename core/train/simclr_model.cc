@@ -9,8 +9,13 @@ namespace {
 // and the exported TorchScript needs no mode switch.
 constexpr int64_t kGroups = 8;
 
+// features(): the last feature map [B,128,7,7]; training pools it globally for the projection head.
+// forward(): the exported representation, the same map average-pooled on a 2x2 grid of overlapping
+// 4x4 windows (rows/columns 0-3 and 3-6, as adaptive_avg_pool2d(7 -> 2)), flattened channel-major
+// to [B,512]. The grid keeps where in the garment a feature fired, which a linear probe needs
+// (docs/models.md measures both read-outs of the same weights).
 const char* kEncoderSource = R"JIT(
-def forward(self, x: Tensor) -> Tensor:
+def features(self, x: Tensor) -> Tensor:
     h = torch.conv2d(x, self.conv1_weight, None, [1, 1], [1, 1])
     h = torch.relu(torch.group_norm(h, 8, self.gn1_weight, self.gn1_bias, 1e-5))
     h = torch.conv2d(h, self.conv2_weight, None, [2, 2], [1, 1])
@@ -19,7 +24,15 @@ def forward(self, x: Tensor) -> Tensor:
     h = torch.relu(torch.group_norm(h, 8, self.gn3_weight, self.gn3_bias, 1e-5))
     h = torch.conv2d(h, self.conv4_weight, None, [1, 1], [1, 1])
     h = torch.relu(torch.group_norm(h, 8, self.gn4_weight, self.gn4_bias, 1e-5))
-    return h.mean([2, 3])
+    return h
+
+def forward(self, x: Tensor) -> Tensor:
+    h = self.features(x)
+    top = h[:, :, 0:4, :]
+    bottom = h[:, :, 3:7, :]
+    cells = [top[:, :, :, 0:4].mean([2, 3]), top[:, :, :, 3:7].mean([2, 3]),
+             bottom[:, :, :, 0:4].mean([2, 3]), bottom[:, :, :, 3:7].mean([2, 3])]
+    return torch.stack(cells, 2).flatten(1)
 )JIT";
 
 }  // namespace
@@ -27,7 +40,7 @@ def forward(self, x: Tensor) -> Tensor:
 torch::jit::Module BuildSimclrEncoder() {
   static_assert(kGroups == 8, "the TorchScript source hard-codes 8 groups");
   torch::jit::Module module("SimclrEncoder");
-  const int64_t channels[5] = {1, 32, 64, 128, kSimclrRepDim};
+  const int64_t channels[5] = {1, 32, 64, 128, kSimclrFeatureChannels};
   torch::NoGradGuard no_grad;
   for (int layer = 1; layer <= 4; ++layer) {
     const int64_t in = channels[layer - 1], out = channels[layer];
@@ -43,8 +56,13 @@ torch::jit::Module BuildSimclrEncoder() {
 }
 
 torch::nn::Sequential BuildProjectionHead() {
-  return torch::nn::Sequential(torch::nn::Linear(kSimclrRepDim, kSimclrRepDim), torch::nn::ReLU(),
-                               torch::nn::Linear(kSimclrRepDim, kSimclrProjDim));
+  return torch::nn::Sequential(torch::nn::Linear(kSimclrFeatureChannels, kSimclrFeatureChannels),
+                               torch::nn::ReLU(),
+                               torch::nn::Linear(kSimclrFeatureChannels, kSimclrProjDim));
+}
+
+torch::Tensor SimclrHeadInput(torch::jit::Module& encoder, const torch::Tensor& x) {
+  return encoder.get_method("features")({x}).toTensor().mean({2, 3});
 }
 
 torch::Tensor NtXentLoss(const torch::Tensor& z1, const torch::Tensor& z2, double temperature) {

@@ -80,7 +80,22 @@ TEST(NtXentTest, MatchesAHandComputedValue) {
   EXPECT_NEAR(NtXentLoss(z2, z1, 0.5).item<double>(), 1.8440574430, 1e-8);
 }
 
-TEST(SimclrModelTest, EncoderMapsBatchesTo128AndOneStepLowersTheLoss) {
+TEST(SimclrModelTest, RepresentationIsTheFeatureMapOnA2x2GridAndTheHeadSeesItsGlobalMean) {
+  torch::manual_seed(5);
+  torch::jit::Module encoder = BuildSimclrEncoder();
+  torch::NoGradGuard no_grad;
+  auto x = torch::randn({3, 1, 28, 28});
+  auto f = encoder.get_method("features")({x}).toTensor();
+  ASSERT_EQ(f.sizes(), (std::vector<int64_t>{3, kSimclrFeatureChannels, 7, 7}));
+  // Independent reference: ATen's adaptive average pooling 7x7 -> 2x2, channel-major flatten.
+  auto expected = torch::adaptive_avg_pool2d(f, {2, 2}).flatten(1);
+  auto h = encoder.forward({x}).toTensor();
+  ASSERT_EQ(h.sizes(), (std::vector<int64_t>{3, kSimclrRepDim}));
+  EXPECT_LT((h - expected).abs().max().item<double>(), 1e-5);
+  EXPECT_LT((SimclrHeadInput(encoder, x) - f.mean({2, 3})).abs().max().item<double>(), 1e-6);
+}
+
+TEST(SimclrModelTest, EncoderMapsBatchesTo512AndOneStepLowersTheLoss) {
   torch::manual_seed(3);
   torch::jit::Module encoder = BuildSimclrEncoder();
   torch::nn::Sequential head = BuildProjectionHead();
@@ -94,7 +109,7 @@ TEST(SimclrModelTest, EncoderMapsBatchesTo128AndOneStepLowersTheLoss) {
 
   torch::optim::Adam adam(SimclrParameters(encoder, head), torch::optim::AdamOptions(1e-3));
   auto loss_of = [&]() {
-    auto z = head->forward(encoder.forward({x}).toTensor());
+    auto z = head->forward(SimclrHeadInput(encoder, x));
     return NtXentLoss(z.narrow(0, 0, 4), z.narrow(0, 4, 4), 0.5);
   };
   auto before = loss_of();
@@ -154,6 +169,35 @@ TEST(SimclrTrainerTest, InterruptedAndResumedRunEqualsAnUninterruptedOne) {
   EXPECT_NE(refused.error().find("--seed"), std::string::npos) << refused.error();
 }
 
+TEST(SimclrTrainerTest, StopAfterEpochsKeepsTheScheduleOfTheFullRun) {
+  TempDir dir;
+  const std::string src = WriteTinyIdx(dir, 10);
+  SimclrTrainOptions a = TinyOptions(src, dir.Join("a"));
+  auto full = TrainSimclrEncoder(a, {});
+  ASSERT_TRUE(full.ok()) << full.error();
+
+  SimclrTrainOptions b = TinyOptions(src, dir.Join("b"));
+  b.stop_after_epochs = 1;
+  auto first = TrainSimclrEncoder(b, {});
+  ASSERT_TRUE(first.ok()) << first.error();
+  EXPECT_TRUE(first->stopped);
+  EXPECT_FALSE(first->cancelled);
+  EXPECT_EQ(first->epochs_done, 1);
+  EXPECT_FALSE(first->package_written);
+  EXPECT_FALSE(std::filesystem::exists(dir.Join("b/encoder.pt")));
+  b.stop_after_epochs = 0;
+  b.resume = true;
+  auto rest = TrainSimclrEncoder(b, {});
+  ASSERT_TRUE(rest.ok()) << rest.error();
+  EXPECT_TRUE(rest->package_written);
+  auto pa = PackageParameters(a.out_dir), pb = PackageParameters(b.out_dir);
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) EXPECT_TRUE(torch::equal(pa[i], pb[i])) << "param " << i;
+
+  b.stop_after_epochs = -1;
+  EXPECT_NE(b.Validate().find("--stop-after-epochs"), std::string::npos);
+}
+
 TEST(SimclrTrainerTest, PackageLoadsAsTorchScriptAndThroughEncoderOpen) {
   TempDir dir;
   const std::string src = WriteTinyIdx(dir, 8);
@@ -166,14 +210,14 @@ TEST(SimclrTrainerTest, PackageLoadsAsTorchScriptAndThroughEncoderOpen) {
   torch::jit::Module m = torch::jit::load(dir.Join("pkg/encoder.pt"));
   torch::NoGradGuard no_grad;
   auto out = m.forward({torch::zeros({5, 1, 28, 28})}).toTensor();
-  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{5, 128}));
+  EXPECT_EQ(out.sizes(), (std::vector<int64_t>{5, 512}));
   EXPECT_TRUE(torch::isfinite(out).all().item<bool>());
 
   auto text = ReadFileBytes(dir.Join("pkg/model.json"));
   ASSERT_TRUE(text.ok());
   auto j = nlohmann::json::parse(*text);
   EXPECT_EQ(j["kind"], "encoder");
-  EXPECT_EQ(j["encoder"]["output_dim"], 128);
+  EXPECT_EQ(j["encoder"]["output_dim"], 512);
   EXPECT_EQ(j["input"]["resolution"], 28);
   EXPECT_EQ(j["input"]["channels"], 1);
   EXPECT_EQ(j["training"]["command"], "synthlens train-encoder --test");
@@ -182,11 +226,11 @@ TEST(SimclrTrainerTest, PackageLoadsAsTorchScriptAndThroughEncoderOpen) {
 
   auto encoder = Encoder::Open(dir.Join("pkg"), Device{});
   ASSERT_TRUE(encoder.ok()) << encoder.error();
-  EXPECT_EQ((*encoder)->dim(), 128);
+  EXPECT_EQ((*encoder)->dim(), kSimclrRepDim);
   auto emb = (*encoder)->Embed({cv::Mat(28, 28, CV_8UC3, cv::Scalar(10, 10, 10))});
   ASSERT_TRUE(emb.ok()) << emb.error();
   EXPECT_EQ(emb->rows, 1);
-  EXPECT_EQ(emb->cols, 128);
+  EXPECT_EQ(emb->cols, kSimclrRepDim);
 }
 
 TEST(SimclrTrainerTest, BadOptionsAndSourcesFailWithAMessage) {

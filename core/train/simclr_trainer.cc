@@ -271,8 +271,8 @@ std::string WritePackage(const SimclrTrainOptions& o, const GreyImages& data,
   j["name"] = fmnist ? "fmnist-simclr-encoder" : "simclr-encoder";
   j["description"] =
       "SimCLR (NT-Xent) CNN encoder trained by `synthlens train-encoder` on " + o.input +
-      " with the '" + o.recipe + "' recipe; output is the 128-d representation before the "
-      "projection head.";
+      " with the '" + o.recipe + "' recipe; output is the 512-d representation: the last "
+      "feature map average-pooled on a 2x2 grid (the projection head saw its global average).";
   j["files"] = {{"encoder", "encoder.pt"}};
   j["input"] = {{"resolution", kSide},
                 {"channels", 1},
@@ -323,6 +323,7 @@ std::string SimclrTrainOptions::Validate() const {
   if (!(temperature > 0) || !std::isfinite(temperature)) return "--temperature must be positive";
   if (weight_decay < 0) return "--weight-decay must not be negative";
   if (warmup_epochs < 0) return "--warmup-epochs must not be negative";
+  if (stop_after_epochs < 0) return "--stop-after-epochs must not be negative";
   if (!source.Check()) return "invalid source options (--limit)";
   return "";
 }
@@ -391,7 +392,10 @@ Result<SimclrTrainSummary> TrainSimclrEncoder(const SimclrTrainOptions& options,
   bool cancelled = false;
   const int64_t log_every = std::max<int64_t>(1, steps_per_epoch / 10);
 
-  while (state.epoch < options.epochs && !cancelled) {
+  auto stop_here = [&] {
+    return options.stop_after_epochs > 0 && state.epoch >= options.stop_after_epochs;
+  };
+  while (state.epoch < options.epochs && !cancelled && !stop_here()) {
     const int epoch = state.epoch;
     const std::vector<int64_t> order = EpochOrder(n, options.seed, epoch);
     auto batch_indices = [&](int64_t step) {
@@ -415,8 +419,7 @@ Result<SimclrTrainSummary> TrainSimclrEncoder(const SimclrTrainOptions& options,
         static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
       }
       optimizer.zero_grad();
-      torch::Tensor h = encoder.forward({views}).toTensor();
-      torch::Tensor z = head->forward(h);
+      torch::Tensor z = head->forward(SimclrHeadInput(encoder, views));
       torch::Tensor loss = NtXentLoss(z.narrow(0, 0, batch), z.narrow(0, batch, batch),
                                       options.temperature);
       loss.backward();
@@ -476,6 +479,12 @@ Result<SimclrTrainSummary> TrainSimclrEncoder(const SimclrTrainOptions& options,
   summary.cancelled = cancelled;
   if (cancelled) {
     SL_LOG_INFO("train-encoder: stopped; checkpoint saved to " << ckpt << " (resume with --resume)");
+    return summary;
+  }
+  if (state.epoch < options.epochs) {  // stop_after_epochs reached
+    summary.stopped = true;
+    SL_LOG_INFO("train-encoder: stopped after epoch " << state.epoch << " as asked; checkpoint "
+                                                      << ckpt << " (resume with --resume)");
     return summary;
   }
   if (std::string err = WritePackage(options, data, encoder, state); !err.empty()) {

@@ -28,6 +28,9 @@ struct SimclrTrainOptions {
   // Continue from the checkpoint (its optimizer state, epoch and step). With --epochs no larger
   // than the checkpoint's epoch count nothing is trained: the package is exported from it.
   bool resume = false;
+  // Stop once this many epochs are complete (checkpoint saved, no package), keeping --epochs'
+  // learning-rate schedule; a later --resume continues. 0: off.
+  int stop_after_epochs = 0;
   std::string command_line;  // recorded in model.json as provenance
   // Empty when valid, else a message naming the option.
   std::string Validate() const;
@@ -41,6 +44,7 @@ struct SimclrTrainSummary {
   double last_epoch_loss = 0;   // mean NT-Xent over the last completed epoch
   double seconds = 0;           // training wall time, all runs together
   bool cancelled = false;       // stopped by the progress callback (checkpoint saved)
+  bool stopped = false;         // stopped at stop_after_epochs (checkpoint saved)
   bool package_written = false;
   std::string checkpoint;
 };
