@@ -127,6 +127,15 @@ void GenerativePanel::BuildUi() {
   reroll_button_ = new QPushButton(tr("Re-roll"), box);
   reroll_button_->setToolTip(tr("Draw a new seed for the generative views (G)"));
   reroll_button_->setShortcut(QKeySequence(Qt::Key_G));
+  // The class condition: none by default (img2img/instance use the source's embedding); "source
+  // label" is the setting that keeps the class at high strength (docs/models.md).
+  class_box_ = new QComboBox(box);
+  class_box_->addItem(tr("none"), -1);
+  class_box_->addItem(tr("source label"), kClassOfSourceLabel);
+  for (int c = 0; c < 10; ++c) class_box_->addItem(tr("class %1").arg(c), c);
+  class_box_->setMaximumWidth(160);
+  class_box_->setToolTip(tr("Extra class condition of img2img / instance views (multi-positive: "
+                            "\"none\" draws the source's class)"));
   sweep_box_ = new QCheckBox(tr("Strength sweep"), box);
   sweep_box_->setChecked(true);
   sweep_box_->setToolTip(tr("The source at strengths 0.1 … 1.0 in one row, for one seed"));
@@ -148,6 +157,8 @@ void GenerativePanel::BuildUi() {
   grid->addWidget(seed_box_, 2, 4);
   grid->addWidget(reroll_button_, 2, 5);
   grid->addWidget(sweep_box_, 2, 6);
+  grid->addWidget(new QLabel(tr("Class"), box), 3, 0);
+  grid->addWidget(class_box_, 3, 1);
   grid->setColumnStretch(1, 3);
   views_box_->setMaximumWidth(90);
   seed_box_->setMaximumWidth(110);
@@ -202,6 +213,8 @@ void GenerativePanel::BuildUi() {
   connect(seed_box_, qOverload<int>(&QSpinBox::valueChanged), this,
           &GenerativePanel::ScheduleRegenerate);
   connect(sweep_box_, &QCheckBox::toggled, this, &GenerativePanel::ScheduleRegenerate);
+  connect(class_box_, qOverload<int>(&QComboBox::currentIndexChanged), this,
+          &GenerativePanel::ScheduleRegenerate);
   connect(reroll_button_, &QPushButton::clicked, this, [this] {
     seed_box_->setValue(static_cast<int>(QRandomGenerator::global()->bounded(1000000)));
   });
@@ -261,6 +274,10 @@ void GenerativePanel::SetMode(const QString& mode) {
 void GenerativePanel::SetViewCount(int k) { views_box_->setValue(k); }
 void GenerativePanel::SetStrength(double s) { strength_slider_->setValue(static_cast<int>(s * 100 + 0.5)); }
 void GenerativePanel::SetSteps(int steps) { steps_box_->setValue(steps); }
+void GenerativePanel::SetClassCondition(int class_id) {
+  const int i = class_box_->findData(class_id);
+  if (i >= 0) class_box_->setCurrentIndex(i);
+}
 void GenerativePanel::SetSweepEnabled(bool on) { sweep_box_->setChecked(on); }
 
 void GenerativePanel::CancelGeneration() {
@@ -283,6 +300,7 @@ GenerateOptions GenerativePanel::CurrentOptions() const {
   o.steps = steps_box_->value();
   o.guidance = guidance_box_->value();
   o.seed = static_cast<uint64_t>(seed_box_->value());
+  o.class_id = class_box_->currentData().toInt();
   o.batch = 16;
   return o;
 }
@@ -327,9 +345,11 @@ void GenerativePanel::Regenerate() {
                           {"seed", options.seed},     {"sampler", options.sampler},
                           {"spacing", options.spacing}, {"eta", options.eta}};
     if (options.mode == "img2img") key["strength"] = options.strength;
+    if (options.class_id != -1) key["class"] = options.class_id;  // older caches stay valid
     const std::string views_set = CacheSetName(hash, "views", key);
     nlohmann::json sweep_key = {{"steps", options.steps}, {"guidance", options.guidance},
                                 {"seed", options.seed}, {"sweep", kSweepSteps}};
+    if (options.class_id != -1) sweep_key["class"] = options.class_id;
     const std::string sweep_set = CacheSetName(hash, "sweep", sweep_key);
     const int parts = sweep ? 2 : 1;
     auto part_progress = [&](int part) {

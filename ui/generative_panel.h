@@ -48,6 +48,8 @@ class GenerativePanel : public QWidget {
   void SetViewCount(int k);
   void SetStrength(double strength);
   void SetSteps(int steps);
+  // -1: no class (multi-positive: the source's label), kClassOfSourceLabel, or a class id.
+  void SetClassCondition(int class_id);
   void SetSweepEnabled(bool on);
   void CancelGeneration();
 
@@ -102,6 +104,7 @@ class GenerativePanel : public QWidget {
 
   QLabel* model_label_ = nullptr;
   QComboBox* mode_box_ = nullptr;
+  QComboBox* class_box_ = nullptr;
   QSlider* strength_slider_ = nullptr;
   QLabel* strength_label_ = nullptr;
   QSpinBox* steps_box_ = nullptr;

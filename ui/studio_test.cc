@@ -147,6 +147,15 @@ class StudioTest : public QObject {
     QVERIFY(panel->last_from_cache());
     QCOMPARE(cv::norm(first, panel->shown_views()[1].image, cv::NORM_INF), 0.0);
 
+    // Conditioning on the source's label: the views record the label of "cats" (class 0) and are
+    // new views, not the cached unconditioned ones.
+    panel->SetClassCondition(synthlens::kClassOfSourceLabel);
+    QTRY_VERIFY_WITH_TIMEOUT(!panel->busy() && panel->shown_view_count() == 4 &&
+                                 QString::fromStdString(panel->shown_views()[0].params_json)
+                                     .contains(QStringLiteral("\"class\":0")),
+                             20000);
+    QVERIFY(!panel->last_from_cache());
+
     // A missing model is a clear message, not a crash.
     QSignalSpy failed(panel, &GenerativePanel::ModelOpened);
     window.OpenModel(QString::fromStdString(dir_->Join("no-model")));
