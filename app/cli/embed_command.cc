@@ -1,4 +1,6 @@
+#include <chrono>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -8,6 +10,9 @@
 #include "core/infer/encoder.h"
 #include "core/io/image_source.h"
 #include "core/io/npy.h"
+#include "core/jobs/embed_job.h"
+#include "core/store/project.h"
+#include "core/util/check.h"
 #include "core/util/file_util.h"
 
 namespace synthlens::cli {
@@ -24,7 +29,8 @@ std::string SidecarPrefix(const std::string& out) {
 }  // namespace
 
 CommandRunner RegisterEmbedCommand(CLI::App& app) {
-  auto* cmd = app.add_subcommand("embed", "One embedding per image (EMB.npy + EMB.ids.txt)");
+  auto* cmd = app.add_subcommand(
+      "embed", "One embedding per image (EMB.npy + EMB.ids.txt + EMB.meta.json)");
   struct Flags {
     std::string input;
     std::string encoder = "builtin";
@@ -34,6 +40,7 @@ CommandRunner RegisterEmbedCommand(CLI::App& app) {
     std::string device = "cpu";
     std::string precision = "fp32";
     double max_megapixels = 100.0;
+    std::string project;
     bool strict = false;
   };
   auto flags = std::make_shared<Flags>();
@@ -52,9 +59,13 @@ CommandRunner RegisterEmbedCommand(CLI::App& app) {
   cmd->add_option("--max-megapixels", flags->max_megapixels,
                   "Refuse images larger than this (decompression bombs)")
       ->capture_default_str();
+  cmd->add_option("--project", flags->project,
+                  "Cache embeddings in this project file (created if missing): the same images "
+                  "with the same encoder are not embedded again");
   cmd->add_flag("--strict", flags->strict, "Exit 1 if any input was unreadable");
   return [cmd, flags]() {
     if (!cmd->parsed()) return -1;
+    const auto started = std::chrono::steady_clock::now();
     auto usage = [](const std::string& message) {
       std::cerr << "synthlens embed: " << message << std::endl;
       return kExitUsage;
@@ -90,16 +101,29 @@ CommandRunner RegisterEmbedCommand(CLI::App& app) {
       return kExitFailure;
     }
 
+    std::unique_ptr<Project> project;
+    if (!flags->project.empty()) {
+      try {
+        project = OpenSqliteProject(flags->project);
+      } catch (const Error& e) {
+        std::cerr << "synthlens embed: --project: " << e.what() << std::endl;
+        return kExitFailure;
+      }
+    }
+
     ProgressBar bar("embed");
-    auto set = EmbedSource(**source, **encoder, bar.Callback(), [&](const SourceIssue& issue) {
-      bar.Finish();
-      std::cerr << "skipped: " << issue.file << ": " << issue.reason << std::endl;
-    });
+    auto cached = EmbedSourceCached(**source, **encoder, project.get(), bar.Callback(),
+                                    [&](const SourceIssue& issue) {
+                                      bar.Finish();
+                                      std::cerr << "skipped: " << issue.file << ": "
+                                                << issue.reason << std::endl;
+                                    });
     bar.Finish();
-    if (!set.ok()) {
-      std::cerr << "synthlens embed: " << set.error() << std::endl;
+    if (!cached.ok()) {
+      std::cerr << "synthlens embed: " << cached.error() << std::endl;
       return kExitFailure;
     }
+    const EmbeddingSet* set = &cached->set;
 
     // Rows and ids first, then the matrix: each file is written atomically, so a reader never
     // sees a torn file, and the three always describe the same run once the command exits 0.
@@ -111,20 +135,29 @@ CommandRunner RegisterEmbedCommand(CLI::App& app) {
       ids << '\n';
     }
     const Encoder& enc = **encoder;
-    nlohmann::json meta = {{"input", flags->input},
-                           {"count", set->ids.size()},
-                           {"dim", enc.dim()},
-                           {"skipped", set->skipped},
-                           {"cancelled", set->cancelled},
-                           {"encoder",
-                            {{"spec", flags->encoder},
-                             {"name", enc.manifest().name},
-                             {"dir", enc.manifest().dir},
-                             {"hash", enc.manifest().hash},
-                             {"device", enc.device().ToString()},
-                             {"precision", enc.options().precision},
-                             {"preprocessing", enc.PreprocessingDescription()}}},
-                           {"class_names", (*source)->class_names()}};
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    nlohmann::json meta = {
+        {"input", flags->input},
+        {"count", set->ids.size()},
+        {"dim", enc.dim()},
+        {"skipped", set->skipped},
+        {"cancelled", set->cancelled},
+        {"seconds", seconds},
+        {"embedding_seconds", cached->seconds},
+        {"from_cache", cached->from_cache},
+        {"project", flags->project.empty() ? nlohmann::json() : nlohmann::json(flags->project)},
+        {"encoder",
+         {{"spec", flags->encoder},
+          {"name", enc.manifest().name},
+          {"dir", enc.manifest().dir},
+          {"hash", enc.manifest().hash},
+          {"device", enc.device().ToString()},
+          {"precision", enc.options().precision},
+          // The canonical JSON as an object, and the same for people.
+          {"preprocessing", nlohmann::json::parse(enc.PreprocessingJson())},
+          {"preprocessing_text", enc.PreprocessingDescription()}}},
+        {"class_names", (*source)->class_names()}};
     std::string problem = WriteFileAtomic(prefix + ".ids.txt", ids.str());
     if (problem.empty()) problem = WriteFileAtomic(prefix + ".meta.json", meta.dump(2) + "\n");
     if (problem.empty()) problem = WriteNpy(flags->out, set->matrix);
@@ -135,7 +168,8 @@ CommandRunner RegisterEmbedCommand(CLI::App& app) {
     std::cerr << "embed: " << set->ids.size() << " embeddings of dimension " << enc.dim()
               << " written to " << flags->out << ", " << set->skipped
               << " unreadable input(s) skipped" << (set->cancelled ? " (cancelled)" : "")
-              << std::endl;
+              << (cached->from_cache ? " (from the project cache)" : "")
+              << (cached->saved ? " (cached in the project)" : "") << std::endl;
     if (set->cancelled) return kExitFailure;
     if (flags->strict && set->skipped > 0) return kExitFailure;
     return kExitOk;

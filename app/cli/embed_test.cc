@@ -74,7 +74,17 @@ TEST(EmbedCommandTest, WritesNpyIdsAndMetaMatchingTheLibrary) {
   EXPECT_EQ(meta["count"], 5);
   EXPECT_EQ(meta["encoder"]["name"], "tiny");
   EXPECT_EQ(meta["encoder"]["hash"].get<std::string>().size(), 64u);
-  EXPECT_NE(meta["encoder"]["preprocessing"].get<std::string>().find("ITU-R 601"), std::string::npos);
+  EXPECT_NE(meta["encoder"]["preprocessing_text"].get<std::string>().find("ITU-R 601"),
+            std::string::npos);
+  // The canonical preprocessing: Pillow's bilinear to the package's 8x8, grey.
+  const auto& pre = meta["encoder"]["preprocessing"];
+  EXPECT_EQ(pre["resize"]["definition"], "pillow");
+  EXPECT_EQ(pre["resize"]["filter"], "bilinear");
+  EXPECT_EQ(pre["size"], nlohmann::json({8, 8}));
+  EXPECT_EQ(pre["channels"], 1);
+  EXPECT_EQ(meta["from_cache"], false);
+  EXPECT_TRUE(meta["project"].is_null());
+  EXPECT_GE(meta["seconds"].get<double>(), 0.0);
   // Same numbers as the library gives.
   auto source = OpenImageSource(dir.Join("src"));
   auto encoder = Encoder::Open(pkg, Device{});
@@ -100,6 +110,52 @@ TEST(EmbedCommandTest, PixelsEncoderLimitAndUnreadableInputs) {
   EXPECT_TRUE(fs::exists(dir.Join("s.npy")));  // nothing written is lost
   ASSERT_EQ(testing::RunCommand(base + dir.Join("l.npy") + " --limit 2", &out, &err), 0) << err;
   EXPECT_EQ(Lines(dir.Join("l.ids.txt")).size(), 2u);
+}
+
+// --project: the second run reads the cache (the encoder does not run) and writes the same bytes.
+TEST(EmbedCommandTest, ProjectCacheGivesIdenticalBytesWithoutRecomputing) {
+  testing::TempDir dir;
+  const std::string pkg = MakePackage(dir.Join("pkg"));
+  MakeImages(dir.Join("src"), 7);
+  testing::WriteFile(dir.Join("src/c1/broken.png"), "not an image");
+  const std::string base = Cli() + " embed --input " + dir.Join("src") + " --encoder " + pkg +
+                           " --batch 3 --project " + dir.Join("p.slproj") + " --out ";
+  std::string out, err;
+  ASSERT_EQ(testing::RunCommand(base + dir.Join("a/emb.npy"), &out, &err), 0) << err;
+  EXPECT_NE(err.find("cached in the project"), std::string::npos) << err;
+  EXPECT_EQ(err.find("from the project cache"), std::string::npos) << err;
+  EXPECT_NE(err.find("broken.png"), std::string::npos) << err;
+  const auto first_meta = nlohmann::json::parse(*ReadFileBytes(dir.Join("a/emb.meta.json")));
+  EXPECT_EQ(first_meta["from_cache"], false);
+  EXPECT_EQ(first_meta["project"], dir.Join("p.slproj"));
+
+  ASSERT_EQ(testing::RunCommand(base + dir.Join("b/emb.npy"), &out, &err), 0) << err;
+  EXPECT_NE(err.find("from the project cache"), std::string::npos) << err;
+  EXPECT_NE(err.find("broken.png"), std::string::npos) << "skipped inputs are reported again";
+  EXPECT_NE(err.find("7 embeddings"), std::string::npos) << err;
+  EXPECT_EQ(*ReadFileBytes(dir.Join("a/emb.npy")), *ReadFileBytes(dir.Join("b/emb.npy")));
+  EXPECT_EQ(*ReadFileBytes(dir.Join("a/emb.ids.txt")), *ReadFileBytes(dir.Join("b/emb.ids.txt")));
+  const auto meta = nlohmann::json::parse(*ReadFileBytes(dir.Join("b/emb.meta.json")));
+  EXPECT_EQ(meta["from_cache"], true);
+  EXPECT_EQ(meta["skipped"], 1);
+  EXPECT_EQ(meta["encoder"]["preprocessing"], first_meta["encoder"]["preprocessing"]);
+  EXPECT_EQ(meta["embedding_seconds"], first_meta["embedding_seconds"]);
+
+  // Changing the weights (the package hash) misses the cache.
+  MakePackage(dir.Join("pkg"));
+  ASSERT_EQ(testing::RunCommand(base + dir.Join("c/emb.npy"), &out, &err), 0) << err;
+  EXPECT_EQ(err.find("from the project cache"), std::string::npos) << err;
+  EXPECT_NE(*ReadFileBytes(dir.Join("a/emb.npy")), *ReadFileBytes(dir.Join("c/emb.npy")));
+
+  // A project path that cannot be a project fails cleanly, naming it.
+  testing::WriteFile(dir.Join("notes.txt"), "not a project");
+  EXPECT_EQ(testing::RunCommand(Cli() + " embed --input " + dir.Join("src") +
+                                    " --encoder pixels --project " + dir.Join("notes.txt") +
+                                    " --out " + dir.Join("d.npy"),
+                                &out, &err),
+            1);
+  EXPECT_NE(err.find(dir.Join("notes.txt")), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir.Join("d.npy")));
 }
 
 TEST(EmbedCommandTest, UsageAndFailureExitCodes) {

@@ -161,6 +161,8 @@ std::string Encoder::PreprocessingDescription() const {
   return DescribePreprocessing(manifest_.input);
 }
 
+std::string Encoder::PreprocessingJson() const { return synthlens::PreprocessingJson(manifest_.input); }
+
 Result<std::unique_ptr<Encoder>> Encoder::Open(const std::string& package, const Device& device,
                                                int batch_size) {
   EncoderOptions options;

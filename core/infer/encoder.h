@@ -40,8 +40,11 @@ class Encoder {
   int dim() const { return manifest_.encoder.output_dim; }
   Device device() const { return device_; }
   const EncoderOptions& options() const { return options_; }
-  // How images are turned into network input (recorded with embeddings).
+  // How images are turned into network input, in one line for people.
   std::string PreprocessingDescription() const;
+  // The same as canonical JSON (PreprocessingJson in model_package.h): recorded with embeddings
+  // and part of the embedding cache key.
+  std::string PreprocessingJson() const;
 
   // Embeds 8-bit RGB images (CV_8UC3, any size): N x dim() CV_32F, row i for image i. Runs in
   // batches of options().batch_size. Fails (naming the model file) if the network throws or
@@ -64,7 +67,8 @@ struct EmbeddingSet {
   bool cancelled = false;        // progress returned false; the rows so far are kept
 };
 
-// Streams a source through an encoder in batches (only one batch of decoded images in memory).
+// Streams a source through an encoder in batches: only one batch of decoded images is in memory
+// at a time, besides the N x D result.
 // Unreadable images (and the source's own open issues) go to on_issue and are skipped; progress
 // is called after every batch, and returning false stops after that batch.
 Result<EmbeddingSet> EmbedSource(const ImageSource& source, const Encoder& encoder,

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/imaging/resize.h"
 #include "core/util/file_util.h"
 #include "core/util/sha256.h"
 
@@ -448,12 +449,11 @@ cv::Mat PreprocessImage(const cv::Mat& rgb, const ModelInput& input, bool normal
   }
   const int side = input.resolution;
   if (pixels.rows != side || pixels.cols != side) {
-    int interpolation = cv::INTER_LINEAR;
-    if (input.resize == "bicubic") interpolation = cv::INTER_CUBIC;
-    if (input.resize == "nearest") interpolation = cv::INTER_NEAREST_EXACT;
-    cv::Mat resized;
-    cv::resize(pixels, resized, cv::Size(side, side), 0, 0, interpolation);
-    pixels = resized;
+    // Pillow's definitions (antialiased when downscaling), as the PIL pipelines that trained
+    // most encoders; cv::resize does not antialias and moves FID by several points.
+    const auto filter = ParsePilFilter(input.resize);
+    SL_CHECK(filter.has_value(), "PreprocessImage: unknown resize '" << input.resize << "'");
+    pixels = ResizePil(pixels, side, side, *filter);
   }
   const double lo = input.value_range[0], hi = input.value_range[1];
   cv::Mat out;
@@ -473,11 +473,8 @@ std::string DescribePreprocessing(const ModelInput& input, bool normalize) {
   std::ostringstream out;
   if (input.channels == 1) out << "grey ITU-R 601 (PIL convert('L') rounding), ";
   else out << "RGB, ";
-  const char* method = input.resize == "bicubic"  ? "bicubic (cv::INTER_CUBIC, a=-0.75)"
-                       : input.resize == "nearest" ? "nearest (cv::INTER_NEAREST_EXACT)"
-                                                   : "bilinear (cv::INTER_LINEAR, no antialias)";
-  out << "resize " << method << " to " << input.resolution << "x" << input.resolution
-      << " when the size differs, ";
+  out << "resize " << input.resize << " (Pillow's definition) to " << input.resolution << "x"
+      << input.resolution << " when the size differs, ";
   out << "range [" << input.value_range[0] << ", " << input.value_range[1] << "]";
   if (normalize && !input.mean.empty()) {
     out << ", mean [";
@@ -487,6 +484,31 @@ std::string DescribePreprocessing(const ModelInput& input, bool normalize) {
     out << "]";
   }
   return out.str();
+}
+
+std::string PreprocessingJson(const ModelInput& input, bool normalize) {
+  // nlohmann::json objects keep keys sorted and print doubles in shortest round-trip form, so the
+  // same settings always give the same bytes: the string is a cache key, not just a record.
+  json mean = json::array(), std = json::array();
+  if (normalize) {
+    for (double m : input.mean) mean.push_back(m);
+    for (double s : input.std) std.push_back(s);
+  }
+  const json description = {
+      {"version", 1},
+      {"color", input.channels == 1 ? "grey-itu-r-601-pil" : "rgb"},
+      {"channels", input.channels},
+      {"resize",
+       {{"filter", input.resize},
+        {"definition", "pillow"},
+        {"when", "size differs"},
+        {"fit", "stretch"}}},
+      {"size", {input.resolution, input.resolution}},
+      {"value_range", {input.value_range[0], input.value_range[1]}},
+      {"mean", mean},
+      {"std", std},
+      {"layout", "NCHW float32"}};
+  return description.dump();
 }
 
 }  // namespace synthlens

@@ -82,14 +82,20 @@ Result<ModelManifest> ReadModelPackage(const std::string& dir_or_name,
 // hash); `name` is used in error messages.
 Result<ModelManifest> ParseModelManifest(const std::string& json_text, const std::string& name);
 
-// Preprocesses one 8-bit RGB image (CV_8UC3) for a network: resize to input.resolution (only when
-// the size differs), grey by ITU-R 601 when input.channels == 1, pixels/255 mapped to
-// value_range, then (x - mean) / std when `normalize` and mean/std are given. Returns
-// CV_32FC(channels), HWC, RGB channel order. Throws for an image that is not CV_8UC3.
+// Preprocesses one 8-bit RGB image (CV_8UC3) for a network: grey by ITU-R 601 when
+// input.channels == 1, resize to input.resolution with Pillow's filter (only when the size
+// differs), pixels/255 mapped to value_range, then (x - mean) / std when `normalize` and
+// mean/std are given. Returns CV_32FC(channels), HWC, RGB channel order. Throws for an image
+// that is not CV_8UC3.
 cv::Mat PreprocessImage(const cv::Mat& rgb, const ModelInput& input, bool normalize = true);
 
-// One line describing PreprocessImage for these settings (recorded with embeddings), e.g.
-// "resize bilinear (cv::INTER_LINEAR, no antialias) to 28x28 when needed, grey ITU-R 601 ...".
+// One line describing PreprocessImage for these settings, for people, e.g.
+// "grey ITU-R 601 (PIL convert('L') rounding), resize bilinear (Pillow's definition) to 28x28 ...".
 std::string DescribePreprocessing(const ModelInput& input, bool normalize = true);
+
+// The same settings as one canonical JSON object string (sorted keys, compact): colour
+// conversion, resize filter with its "pillow" definition, size, channels, value range, mean/std.
+// Equal strings mean equal preprocessing, so it is recorded with embeddings and keys their cache.
+std::string PreprocessingJson(const ModelInput& input, bool normalize = true);
 
 }  // namespace synthlens

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/store/project.h"
+#include "core/store/schema.h"
 #include "tests/test_util.h"
 
 namespace synthlens {
@@ -127,6 +128,87 @@ TEST(CrashTest, KilledWriterLosesNoCommitAndLeavesNoPartialTransaction) {
     rows = now + kViewsPerCommit;
     EXPECT_EQ(project->CountViews(set), rows);
     EXPECT_EQ(project->IntegrityCheck(), "ok");
+  }
+}
+
+// An embedding set whose every value says which commit and cell it is, so a reader can tell a
+// complete set from a mixture.
+EmbeddingSetRecord MakeEmbeddingSet(int64_t commit) {
+  constexpr int kRows = 300, kDims = 64;
+  EmbeddingSetRecord r;
+  r.key = {"/data/set-" + std::to_string(commit), std::string(64, 'a'), std::string(64, 'b'),
+           R"({"size":[28,28]})", "cpu fp32"};
+  r.rows = kRows;
+  r.dims = kDims;
+  r.matrix.create(kRows, kDims, CV_32F);
+  for (int i = 0; i < kRows; ++i) {
+    for (int j = 0; j < kDims; ++j) r.matrix.at<float>(i, j) = commit * 1e5f + i * 100.0f + j;
+    r.ids.push_back("img" + std::to_string(i));
+    r.labels.push_back(i % 10);
+  }
+  return r;
+}
+
+// Saving embedding sets (each several chunks in one transaction) while being killed leaves only
+// complete sets, at least every one reported as saved, and a file that keeps working.
+TEST(CrashTest, KilledEmbeddingWriterLeavesOnlyCompleteSets) {
+  testing::TempDir dir;
+  const std::string path = dir.Join("emb.slproj");
+  OpenSqliteProject(path);
+  const int kTargets[] = {1, 4, 9};
+  const int kDelaysUs[] = {300, 0, 1200};
+  int64_t committed_before = 0;
+  for (int round = 0; round < 3; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::close(fds[0]);
+      int code = 0;
+      try {
+        // 8 rows per chunk: a set is 38 chunks, so kills land inside multi-chunk transactions.
+        internal::SetEmbeddingChunkBytesForTesting(8 * 64 * sizeof(float));
+        auto project = OpenSqliteProject(path);
+        for (int64_t commit = committed_before + 1;; ++commit) {
+          project->SaveEmbeddings(MakeEmbeddingSet(commit));
+          const int64_t done = commit - committed_before;
+          if (::write(fds[1], &done, sizeof(done)) != static_cast<ssize_t>(sizeof(done))) break;
+        }
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "embedding writer failed: %s\n", e.what());
+        code = 1;
+      }
+      ::_exit(code);
+    }
+    ::close(fds[1]);
+    int64_t reported = 0, count = 0;
+    while (reported < kTargets[round] && ReadCount(fds[0], &count)) reported = count;
+    if (kDelaysUs[round] > 0) ::usleep(kDelaysUs[round]);
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    while (ReadCount(fds[0], &count)) reported = count;
+    ::close(fds[0]);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself, status " << status;
+
+    auto project = OpenSqliteProject(path);
+    EXPECT_EQ(project->IntegrityCheck(), "ok");
+    const auto sets = project->EmbeddingSets();
+    const int64_t added = static_cast<int64_t>(sets.size()) - committed_before;
+    EXPECT_GE(added, reported);
+    EXPECT_LE(added, reported + 1);
+    for (const EmbeddingSetRecord& listed : sets) {
+      auto found = project->FindEmbeddings(listed.key);
+      ASSERT_TRUE(found.has_value()) << listed.key.source;
+      const int64_t commit = std::stoll(listed.key.source.substr(listed.key.source.rfind('-') + 1));
+      const EmbeddingSetRecord expected = MakeEmbeddingSet(commit);
+      ASSERT_EQ(found->rows, expected.rows);
+      EXPECT_EQ(cv::norm(found->matrix, expected.matrix, cv::NORM_INF), 0.0) << listed.key.source;
+      EXPECT_EQ(found->ids, expected.ids);
+    }
+    committed_before = static_cast<int64_t>(sets.size());
   }
 }
 

@@ -32,6 +32,23 @@ PRAGMA application_id = 1397509715;
 PRAGMA user_version = 1;
 )sql";
 
+// What version 2 added, as released (applied on top of kVersion1Sql).
+constexpr char kVersion2Sql[] = R"sql(
+CREATE TABLE views (
+  id INTEGER PRIMARY KEY,
+  set_id INTEGER NOT NULL REFERENCES image_sets(id) ON DELETE CASCADE,
+  source_set_id INTEGER NOT NULL REFERENCES image_sets(id) ON DELETE CASCADE,
+  source_id TEXT NOT NULL, view_index INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('classic', 'generative')),
+  recipe TEXT NOT NULL DEFAULT '', model TEXT NOT NULL DEFAULT '', seed INTEGER NOT NULL DEFAULT 0,
+  params_json TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(params_json)),
+  output_path TEXT NOT NULL DEFAULT '', blob BLOB,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  UNIQUE (set_id, source_id, view_index));
+CREATE INDEX views_by_source ON views (source_set_id, source_id);
+PRAGMA user_version = 2;
+)sql";
+
 template <typename Fn>
 std::string ErrorOf(Fn&& fn) {
   try {
@@ -67,7 +84,7 @@ TEST(MigrationTest, StepsAreOrderedAndLatestMatches) {
   ASSERT_FALSE(steps.empty());
   for (size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i].version, int(i) + 1);
   EXPECT_EQ(LatestSchemaVersion(), steps.back().version);
-  EXPECT_GE(LatestSchemaVersion(), 2);
+  EXPECT_GE(LatestSchemaVersion(), 3);
 }
 
 TEST(MigrationTest, NewFileGetsLatestSchemaAndApplicationId) {
@@ -112,6 +129,52 @@ TEST(MigrationTest, Version1FileIsMigratedAndKeepsItsData) {
   project->AddViews({view});
   EXPECT_EQ(project->CountViews(), 1);
   EXPECT_EQ(project->IntegrityCheck(), "ok");
+}
+
+// Every released version, written by hand with data, opens at the latest version with its data
+// and with working embedding tables (version 3).
+TEST(MigrationTest, EveryOlderVersionMigratesToLatest) {
+  for (int version = 1; version < LatestSchemaVersion(); ++version) {
+    SCOPED_TRACE("from version " + std::to_string(version));
+    ASSERT_LE(version, 2) << "add the released SQL of version " << version << " to this test";
+    testing::TempDir dir;
+    const std::string path = dir.Join("old.slproj");
+    {
+      SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      db.exec(kVersion1Sql);
+      db.exec("INSERT INTO image_sets (name, source, role) VALUES ('real', '/data', 'real')");
+      db.exec("INSERT INTO images (set_id, image_id, label) VALUES (1, 'a.png', 'cat')");
+      if (version >= 2) {
+        db.exec(kVersion2Sql);
+        db.exec("INSERT INTO views (set_id, source_set_id, source_id, view_index, kind) "
+                "VALUES (1, 1, 'a.png', 0, 'classic')");
+      }
+    }
+    ASSERT_EQ(RawInt(path, "PRAGMA user_version"), version);
+    auto project = OpenSqliteProject(path);
+    EXPECT_EQ(project->SchemaVersion(), LatestSchemaVersion());
+    EXPECT_EQ(RawInt(path, "PRAGMA user_version"), LatestSchemaVersion());
+    ASSERT_TRUE(project->FindImageSet("real").has_value());
+    EXPECT_EQ(project->Images(1).size(), 1u);
+    EXPECT_EQ(project->CountViews(), version >= 2 ? 1 : 0);
+
+    EmbeddingSetRecord record;
+    record.key = {"/data", std::string(64, '1'), std::string(64, '2'), R"({"size":[28,28]})",
+                  "cpu fp32"};
+    record.rows = 2;
+    record.dims = 3;
+    record.matrix = cv::Mat(2, 3, CV_32F, cv::Scalar(0.25));
+    record.ids = {"a.png", "b.png"};
+    record.labels = {0, -1};
+    project->SaveEmbeddings(record);
+    project.reset();
+    auto reopened = OpenSqliteProject(path);
+    auto found = reopened->FindEmbeddings(record.key);
+    ASSERT_TRUE(found.has_value());
+    EXPECT_EQ(found->ids, record.ids);
+    EXPECT_EQ(found->matrix.at<float>(1, 2), 0.25f);
+    EXPECT_EQ(reopened->IntegrityCheck(), "ok");
+  }
 }
 
 TEST(MigrationTest, NewerSchemaIsRefusedAndTheFileIsUntouched) {

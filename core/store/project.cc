@@ -38,6 +38,12 @@ std::optional<ViewKind> ParseViewKind(std::string_view name) {
   return std::nullopt;
 }
 
+bool EmbeddingSetKey::operator==(const EmbeddingSetKey& other) const {
+  return source == other.source && listing_hash == other.listing_hash &&
+         encoder_hash == other.encoder_hash && preprocessing == other.preprocessing &&
+         compute == other.compute;
+}
+
 bool ProjectOpenOptions::Check() const { return busy_timeout_ms >= 0; }
 
 Project::~Project() = default;

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -51,6 +52,40 @@ struct ViewRecord {
   std::string created_at;   // UTC, ISO 8601; empty on insert means "now"
 };
 
+// What identifies a cached embedding matrix: the same images, in the same order, through the same
+// encoder bytes with the same preprocessing and compute precision give the same rows.
+struct EmbeddingSetKey {
+  std::string source;         // the image source spec (folders as absolute paths)
+  std::string listing_hash;   // hex SHA-256 of the source's ordered listing (ids, labels, files)
+  std::string encoder_hash;   // ModelManifest::hash of the encoder package
+  std::string preprocessing;  // canonical preprocessing JSON (PreprocessingJson)
+  std::string compute;        // device type and precision, e.g. "cpu fp32"
+
+  bool operator==(const EmbeddingSetKey& other) const;
+};
+
+// Why an image of the set has no row (unreadable file, ...), kept so a cached result reports the
+// same skipped inputs as the run that computed it.
+struct EmbeddingIssue {
+  std::string file;
+  std::string reason;
+};
+
+// One cached embedding set: an N x D float32 matrix whose row i embeds ids[i].
+struct EmbeddingSetRecord {
+  int64_t id = 0;  // set by the store
+  EmbeddingSetKey key;
+  std::string encoder_name;
+  cv::Mat matrix;                    // N x D CV_32F (empty in listings)
+  std::vector<std::string> ids;      // N image ids, row order (empty in listings)
+  std::vector<int> labels;           // N labels, -1 unknown (empty in listings)
+  int64_t rows = 0;                  // N (also in listings)
+  int dims = 0;                      // D (also in listings)
+  std::vector<EmbeddingIssue> issues;  // the skipped inputs, in source order
+  double seconds = 0;                // how long computing took
+  std::string created_at;            // UTC, ISO 8601, set by the store
+};
+
 struct ProjectOpenOptions {
   // How long a call waits for another process's write to finish before failing with a "busy"
   // error; a second process (CLI next to the studio) waits instead of failing at once.
@@ -65,7 +100,8 @@ struct ProjectOpenOptions {
   bool Check() const;
 };
 
-// A SynthLens project: one SQLite file with image sets, their images and per-view provenance.
+// A SynthLens project: one SQLite file with image sets, their images, per-view provenance and
+// cached embeddings.
 // Every mutating call is one transaction (all or nothing). Errors throw synthlens::Error with a
 // message naming the file. A Project may be shared between threads (calls are serialised);
 // several processes may open the same file at once.
@@ -104,6 +140,18 @@ class Project {
   // Deletes the views of one source image in a set (all views of the set when source_id is
   // empty). Returns how many were deleted.
   virtual int64_t DeleteViews(int64_t set_id, const std::string& source_id) = 0;
+
+  // Embedding cache. Saves a complete set in one transaction, replacing a set with the same key;
+  // returns its id. The matrix (CV_32F, rows x dims, matching ids and labels) is written in
+  // chunks straight from the caller's memory, so saving needs no second copy of it. Throws for a
+  // record whose sizes disagree.
+  virtual int64_t SaveEmbeddings(const EmbeddingSetRecord& record) = 0;
+  // The complete set for exactly this key, or nullopt. Throws if the stored set is inconsistent.
+  virtual std::optional<EmbeddingSetRecord> FindEmbeddings(const EmbeddingSetKey& key) const = 0;
+  // Every cached set without matrix, ids and labels (rows and dims are filled), ordered by id.
+  virtual std::vector<EmbeddingSetRecord> EmbeddingSets() const = 0;
+  // Returns whether a set with that id existed.
+  virtual bool DeleteEmbeddings(int64_t id) = 0;
 
   // "ok" when healthy, else the problems found (SQLite integrity and foreign-key checks).
   virtual std::string IntegrityCheck() const = 0;

@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -18,6 +20,10 @@
 #include "core/store/schema.h"
 #include "core/util/check.h"
 #include "core/util/logging.h"
+
+// Cached embeddings store floats and int32 labels in host byte order and document them as
+// little-endian; refuse to build where that would be a lie.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the embedding cache assumes little-endian");
 
 namespace synthlens {
 namespace internal {
@@ -68,12 +74,54 @@ CREATE TABLE views (
 CREATE INDEX views_by_source ON views (source_set_id, source_id);
 )sql";
 
+// Version 3: the embedding cache. A set is keyed by everything that determines its numbers; its
+// matrix is split into chunks (embedding_chunks) so no single blob approaches SQLite's 1 GB limit
+// and a save streams from the caller's matrix. Ids are NUL-terminated strings, labels int32, the
+// matrix float32 (both little-endian, row-major); issues are NUL-terminated (file, reason) pairs.
+constexpr char kSchemaV3[] = R"sql(
+CREATE TABLE embedding_sets (
+  id            INTEGER PRIMARY KEY,
+  source        TEXT NOT NULL,
+  listing_hash  TEXT NOT NULL,
+  encoder_hash  TEXT NOT NULL,
+  preprocessing TEXT NOT NULL CHECK (json_valid(preprocessing)),
+  compute       TEXT NOT NULL DEFAULT '',
+  encoder_name  TEXT NOT NULL DEFAULT '',
+  rows          INTEGER NOT NULL CHECK (rows >= 0),
+  dims          INTEGER NOT NULL CHECK (dims > 0),
+  issues        BLOB NOT NULL DEFAULT x'',
+  seconds       REAL NOT NULL DEFAULT 0,
+  created_at    TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  UNIQUE (source, listing_hash, encoder_hash, preprocessing, compute)
+);
+CREATE TABLE embedding_chunks (
+  id        INTEGER PRIMARY KEY,
+  set_id    INTEGER NOT NULL REFERENCES embedding_sets(id) ON DELETE CASCADE,
+  chunk     INTEGER NOT NULL CHECK (chunk >= 0),
+  first_row INTEGER NOT NULL CHECK (first_row >= 0),
+  rows      INTEGER NOT NULL CHECK (rows > 0),
+  matrix    BLOB NOT NULL,
+  ids       BLOB NOT NULL,
+  labels    BLOB NOT NULL,
+  UNIQUE (set_id, chunk)
+);
+)sql";
+
 }  // namespace
+
+// Matrix bytes per chunk row: small enough for any SQLite build (1 GB blob limit), large enough
+// that a set is a few rows.
+std::atomic<size_t> g_embedding_chunk_bytes{size_t{16} << 20};
+
+size_t SetEmbeddingChunkBytesForTesting(size_t bytes) {
+  return g_embedding_chunk_bytes.exchange(std::max<size_t>(bytes, 1));
+}
 
 const std::vector<MigrationStep>& ProjectMigrations() {
   static const std::vector<MigrationStep> steps = {
       {1, "image sets, images, settings", kSchemaV1},
       {2, "views", kSchemaV2},
+      {3, "embedding cache", kSchemaV3},
   };
   return steps;
 }
@@ -447,6 +495,153 @@ class SqliteProject : public Project {
     });
   }
 
+  int64_t SaveEmbeddings(const EmbeddingSetRecord& record) override {
+    CheckEmbeddingRecord(record);
+    return Locked("saving embeddings of '" + record.key.source + "'", [&] {
+      WriteTransaction transaction(*db_);
+      // Replace: a second process may have saved the same key meanwhile; chunks cascade.
+      SQLite::Statement del(*db_, std::string("DELETE FROM embedding_sets WHERE ") + kKeyWhere);
+      BindKey(del, record.key);
+      del.exec();
+      SQLite::Statement insert(
+          *db_,
+          "INSERT INTO embedding_sets (source, listing_hash, encoder_hash, preprocessing, "
+          "compute, encoder_name, rows, dims, issues, seconds) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      BindKey(insert, record.key);
+      insert.bind(6, record.encoder_name);
+      insert.bind(7, static_cast<int64_t>(record.rows));
+      insert.bind(8, record.dims);
+      std::string issues;
+      for (const EmbeddingIssue& issue : record.issues) {
+        issues += issue.file + '\0' + issue.reason + '\0';
+      }
+      insert.bind(9, issues.data(), static_cast<int>(issues.size()));
+      insert.bind(10, record.seconds);
+      try {
+        insert.exec();
+      } catch (const SQLite::Exception& e) {
+        if (e.getExtendedErrorCode() == SQLITE_CONSTRAINT_CHECK) {
+          SL_THROW(path_ << ": saving embeddings failed: the preprocessing is not valid JSON");
+        }
+        throw;
+      }
+      const int64_t set_id = db_->getLastInsertRowid();
+      SQLite::Statement chunk_insert(
+          *db_,
+          "INSERT INTO embedding_chunks (set_id, chunk, first_row, rows, matrix, ids, labels) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?)");
+      const size_t row_bytes = static_cast<size_t>(record.dims) * sizeof(float);
+      const int64_t chunk_rows = std::max<int64_t>(
+          1, static_cast<int64_t>(internal::g_embedding_chunk_bytes.load() / row_bytes));
+      std::string ids, labels;
+      for (int64_t first = 0, chunk = 0; first < record.rows; first += chunk_rows, ++chunk) {
+        const int64_t n = std::min(chunk_rows, record.rows - first);
+        ids.clear();
+        for (int64_t i = first; i < first + n; ++i) {
+          ids += record.ids[static_cast<size_t>(i)];
+          ids += '\0';
+        }
+        labels.assign(static_cast<size_t>(n) * sizeof(int32_t), '\0');
+        for (int64_t i = 0; i < n; ++i) {
+          const int32_t label = record.labels[static_cast<size_t>(first + i)];
+          std::memcpy(&labels[static_cast<size_t>(i) * sizeof(int32_t)], &label, sizeof(label));
+        }
+        chunk_insert.reset();
+        chunk_insert.bind(1, set_id);
+        chunk_insert.bind(2, chunk);
+        chunk_insert.bind(3, first);
+        chunk_insert.bind(4, n);
+        // No copy of the matrix: SQLite reads the rows in place (they outlive exec()).
+        chunk_insert.bindNoCopy(5, record.matrix.ptr<float>(static_cast<int>(first)),
+                                static_cast<int>(static_cast<size_t>(n) * row_bytes));
+        chunk_insert.bindNoCopy(6, ids.data(), static_cast<int>(ids.size()));
+        chunk_insert.bindNoCopy(7, labels.data(), static_cast<int>(labels.size()));
+        chunk_insert.exec();
+      }
+      transaction.Commit();
+      return set_id;
+    });
+  }
+
+  std::optional<EmbeddingSetRecord> FindEmbeddings(const EmbeddingSetKey& key) const override {
+    return Locked("reading embeddings of '" + key.source + "'",
+                  [&]() -> std::optional<EmbeddingSetRecord> {
+      // One read transaction: a concurrent replace cannot mix two versions of the set.
+      db_->exec("BEGIN");
+      ReadTransactionEnd end(*db_);
+      SQLite::Statement query(*db_, std::string(kSelectEmbeddingSet) + " WHERE " + kKeyWhere);
+      BindKey(query, key);
+      if (!query.executeStep()) return std::nullopt;
+      EmbeddingSetRecord record = ReadEmbeddingSet(query);
+      const size_t row_bytes = static_cast<size_t>(record.dims) * sizeof(float);
+      record.matrix.create(static_cast<int>(record.rows), record.dims, CV_32F);
+      record.ids.reserve(static_cast<size_t>(record.rows));
+      record.labels.reserve(static_cast<size_t>(record.rows));
+      SQLite::Statement chunks(*db_,
+                               "SELECT first_row, rows, matrix, ids, labels FROM embedding_chunks "
+                               "WHERE set_id = ? ORDER BY chunk");
+      chunks.bind(1, record.id);
+      int64_t next = 0;
+      auto corrupt = [&](const std::string& why) {
+        SL_THROW(path_ << ": cached embedding set " << record.id << " is inconsistent (" << why
+                       << "); delete it to recompute");
+      };
+      while (chunks.executeStep()) {
+        const int64_t first = chunks.getColumn(0).getInt64();
+        const int64_t n = chunks.getColumn(1).getInt64();
+        if (first != next || n <= 0 || first + n > record.rows) corrupt("chunk rows");
+        const SQLite::Column matrix = chunks.getColumn(2);
+        if (static_cast<size_t>(matrix.getBytes()) != static_cast<size_t>(n) * row_bytes) {
+          corrupt("matrix size");
+        }
+        if (n > 0 && row_bytes > 0) {
+          std::memcpy(record.matrix.ptr<float>(static_cast<int>(first)), matrix.getBlob(),
+                      static_cast<size_t>(n) * row_bytes);
+        }
+        const std::string ids = ColumnBytes(chunks.getColumn(3));
+        size_t start = 0;
+        for (size_t end = ids.find('\0'); end != std::string::npos; end = ids.find('\0', start)) {
+          record.ids.push_back(ids.substr(start, end - start));
+          start = end + 1;
+        }
+        if (start != ids.size() || record.ids.size() != static_cast<size_t>(first + n)) {
+          corrupt("ids");
+        }
+        const std::string labels = ColumnBytes(chunks.getColumn(4));
+        if (labels.size() != static_cast<size_t>(n) * sizeof(int32_t)) corrupt("labels");
+        for (int64_t i = 0; i < n; ++i) {
+          int32_t label = 0;
+          std::memcpy(&label, &labels[static_cast<size_t>(i) * sizeof(int32_t)], sizeof(label));
+          record.labels.push_back(label);
+        }
+        next = first + n;
+      }
+      if (next != record.rows) corrupt("missing rows");
+      return record;
+    });
+  }
+
+  std::vector<EmbeddingSetRecord> EmbeddingSets() const override {
+    return Locked("listing embedding sets", [&] {
+      SQLite::Statement query(*db_, std::string(kSelectEmbeddingSet) + " ORDER BY id");
+      std::vector<EmbeddingSetRecord> sets;
+      while (query.executeStep()) sets.push_back(ReadEmbeddingSet(query));
+      return sets;
+    });
+  }
+
+  bool DeleteEmbeddings(int64_t id) override {
+    return Locked("deleting embedding set", [&] {
+      WriteTransaction transaction(*db_);
+      SQLite::Statement del(*db_, "DELETE FROM embedding_sets WHERE id = ?");
+      del.bind(1, id);
+      const bool deleted = del.exec() > 0;
+      transaction.Commit();
+      return deleted;
+    });
+  }
+
   std::string IntegrityCheck() const override {
     return Locked("checking integrity", [&] {
       std::string problems;
@@ -495,6 +690,83 @@ class SqliteProject : public Project {
   static constexpr char kSelectView[] =
       "SELECT id, set_id, source_set_id, source_id, view_index, kind, recipe, model, seed, "
       "params_json, output_path, blob, created_at FROM views";
+
+  static constexpr char kSelectEmbeddingSet[] =
+      "SELECT id, source, listing_hash, encoder_hash, preprocessing, compute, encoder_name, rows, "
+      "dims, issues, seconds, created_at FROM embedding_sets";
+  static constexpr char kKeyWhere[] =
+      "source = ? AND listing_hash = ? AND encoder_hash = ? AND preprocessing = ? AND compute = ?";
+
+  // Ends the read transaction of FindEmbeddings however the lookup leaves.
+  class ReadTransactionEnd {
+   public:
+    explicit ReadTransactionEnd(SQLite::Database& db) : db_(db) {}
+    ~ReadTransactionEnd() {
+      if (sqlite3_get_autocommit(db_.getHandle())) return;
+      try {
+        db_.exec("COMMIT");
+      } catch (const SQLite::Exception& e) {
+        SL_LOG_WARNING("ending a read transaction failed: " << e.what());
+      }
+    }
+    ReadTransactionEnd(const ReadTransactionEnd&) = delete;
+    ReadTransactionEnd& operator=(const ReadTransactionEnd&) = delete;
+
+   private:
+    SQLite::Database& db_;
+  };
+
+  static void BindKey(SQLite::Statement& statement, const EmbeddingSetKey& key) {
+    statement.bind(1, key.source);
+    statement.bind(2, key.listing_hash);
+    statement.bind(3, key.encoder_hash);
+    statement.bind(4, key.preprocessing);
+    statement.bind(5, key.compute);
+  }
+
+  // Contract checks before any SQL: a record whose parts disagree is a caller bug.
+  void CheckEmbeddingRecord(const EmbeddingSetRecord& r) const {
+    SL_CHECK(r.dims > 0 && r.rows >= 0, "SaveEmbeddings: rows " << r.rows << ", dims " << r.dims);
+    SL_CHECK((r.rows == 0 && r.matrix.empty()) ||
+                 (r.matrix.type() == CV_32FC1 && r.matrix.isContinuous() &&
+                  r.matrix.rows == r.rows && r.matrix.cols == r.dims),
+             "SaveEmbeddings: the matrix must be a continuous " << r.rows << " x " << r.dims
+                 << " CV_32F, got " << r.matrix.rows << " x " << r.matrix.cols << " type "
+                 << r.matrix.type());
+    SL_CHECK(r.ids.size() == static_cast<size_t>(r.rows) &&
+                 r.labels.size() == static_cast<size_t>(r.rows),
+             "SaveEmbeddings: " << r.ids.size() << " ids and " << r.labels.size()
+                                << " labels for " << r.rows << " rows");
+    for (const std::string& id : r.ids) {
+      SL_CHECK(id.find('\0') == std::string::npos, "SaveEmbeddings: an id contains a NUL byte");
+    }
+    SL_CHECK(!r.key.source.empty() && !r.key.listing_hash.empty() && !r.key.encoder_hash.empty(),
+             "SaveEmbeddings: incomplete key (source, listing hash and encoder hash are needed)");
+  }
+
+  EmbeddingSetRecord ReadEmbeddingSet(SQLite::Statement& query) const {
+    EmbeddingSetRecord r;
+    r.id = query.getColumn(0).getInt64();
+    r.key.source = query.getColumn(1).getString();
+    r.key.listing_hash = query.getColumn(2).getString();
+    r.key.encoder_hash = query.getColumn(3).getString();
+    r.key.preprocessing = query.getColumn(4).getString();
+    r.key.compute = query.getColumn(5).getString();
+    r.encoder_name = query.getColumn(6).getString();
+    r.rows = query.getColumn(7).getInt64();
+    r.dims = query.getColumn(8).getInt();
+    const std::string issues = ColumnBytes(query.getColumn(9));
+    std::vector<std::string> parts;
+    size_t start = 0;
+    for (size_t end = issues.find('\0'); end != std::string::npos; end = issues.find('\0', start)) {
+      parts.push_back(issues.substr(start, end - start));
+      start = end + 1;
+    }
+    for (size_t i = 0; i + 1 < parts.size(); i += 2) r.issues.push_back({parts[i], parts[i + 1]});
+    r.seconds = query.getColumn(10).getDouble();
+    r.created_at = query.getColumn(11).getString();
+    return r;
+  }
 
   // Serialises calls (one connection, possibly shared by the GUI and a worker thread) and turns
   // SQLite failures into synthlens::Error naming the file and the action.

@@ -3,6 +3,7 @@
 // Internal to the store module and its tests: the ordered schema migrations. Not included by
 // project.h so callers never depend on the schema.
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,5 +33,9 @@ const std::vector<MigrationStep>& ProjectMigrations();
 std::unique_ptr<Project> OpenSqliteProjectWithMigrations(const std::string& path,
                                                          const ProjectOpenOptions& options,
                                                          const std::vector<MigrationStep>& steps);
+
+// Matrix bytes per stored embedding chunk (default 16 MiB); tests lower it to exercise sets that
+// span many chunks without allocating large matrices. Returns the previous value.
+size_t SetEmbeddingChunkBytesForTesting(size_t bytes);
 
 }  // namespace synthlens::internal
