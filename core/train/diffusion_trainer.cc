@@ -19,6 +19,7 @@
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
+#include "core/infer/model_package.h"
 #include "core/io/npy.h"
 #include "core/train/diffusion_trainer_internal.h"
 #include "core/train/diffusion_unet_internal.h"
@@ -112,17 +113,21 @@ Result<TrainData> LoadData(const DiffusionTrainOptions& o,
   std::vector<char> ok(static_cast<size_t>(n), 0);
   std::vector<std::string> errors(static_cast<size_t>(n));
   float* dst = images.data_ptr<float>();
+  ModelInput input;
+  input.resolution = r;
+  input.channels = c;
+  input.resize = "bilinear";
+  input.value_range[0] = -1.0;
+  input.value_range[1] = 1.0;
   ParallelFor(n, [&](int64_t i) {
     auto img = src.Load(i);
     if (!img.ok()) {
       errors[i] = img.error();
       return;
     }
-    cv::Mat m = *img;
-    if (c == 1) cv::cvtColor(m, m, cv::COLOR_RGB2GRAY);
-    if (m.rows != r || m.cols != r) cv::resize(m, m, cv::Size(r, r), 0, 0, cv::INTER_LINEAR);
-    cv::Mat f;
-    m.convertTo(f, CV_32F, 2.0 / 255.0, -1.0);
+    // The package's own preprocessing (grey, Pillow resize, [-1, 1]): the model trains on exactly
+    // what the Generator will feed it.
+    const cv::Mat f = PreprocessImage(*img, input);
     float* out = dst + i * c * r * r;
     for (int y = 0; y < r; ++y) {
       const float* row = f.ptr<float>(y);
