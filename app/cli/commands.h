@@ -30,6 +30,7 @@ CommandRunner RegisterGenerateCommand(CLI::App& app);
 CommandRunner RegisterEmbedCommand(CLI::App& app);
 CommandRunner RegisterTrainEncoderCommand(CLI::App& app);
 CommandRunner RegisterProbeCommand(CLI::App& app);
+CommandRunner RegisterCompareCommand(CLI::App& app);
 CommandRunner RegisterTrainDiffusionCommand(CLI::App& app);
 
 }  // namespace synthlens::cli

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       cli::RegisterEmbedCommand(app),
       cli::RegisterTrainEncoderCommand(app),
       cli::RegisterProbeCommand(app),
+      cli::RegisterCompareCommand(app),
       cli::RegisterTrainDiffusionCommand(app),
   };
   try {
