@@ -11,7 +11,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-torch python3-torchvision python3-numpy
   libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
-  libeigen3-dev libhnswlib-dev libtbb-dev zlib1g-dev
+  libeigen3-dev libhnswlib-dev libtbb-dev zlib1g-dev libfftw3-dev
   dataset-fashion-mnist
   xvfb xauth fonts-dejavu-core
 )

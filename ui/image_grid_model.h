@@ -3,6 +3,7 @@
 #include <QAbstractListModel>
 #include <QImage>
 #include <memory>
+#include <vector>
 
 #include "core/io/image_source.h"
 #include "core/io/thumbnail_cache.h"
@@ -28,8 +29,26 @@ class ImageGridModel : public QAbstractListModel {
   int cell_size() const { return cell_size_; }
   QString ClassName(int label) const;
 
+  // Shows only these source indices (in the given order), e.g. the points selected in the
+  // embedding view; rows then map to source indices through SourceIndex(). Indices outside the
+  // source are dropped.
+  void SetFilter(std::vector<int64_t> source_indices);
+  void ClearFilter();
+  bool filtered() const { return filtered_; }
+  // Source index of grid row `row` (the row itself when unfiltered); -1 if out of range.
+  int64_t SourceIndex(int row) const;
+  // Grid row of a source index; -1 when it is filtered out or out of range.
+  int RowOf(int64_t source_index) const;
+  // The thumbnail of a source index (scheduling it when not yet made): null until ready, then
+  // announced through ThumbnailReady.
+  QImage Thumbnail(int64_t source_index) const;
+
   int rowCount(const QModelIndex& parent = QModelIndex()) const override;
   QVariant data(const QModelIndex& index, int role) const override;
+
+ signals:
+  void ThumbnailReady(qint64 source_index);
+  void FilterChanged(bool filtered, int rows);
 
  private slots:
   void OnThumbnailReady(qint64 index);
@@ -39,6 +58,9 @@ class ImageGridModel : public QAbstractListModel {
   std::unique_ptr<ThumbnailCache> cache_;
   int cell_size_ = 72;
   QImage placeholder_;
+  bool filtered_ = false;
+  std::vector<int64_t> filter_;  // grid row -> source index, when filtered_
+  std::vector<int> row_of_;      // source index -> grid row (-1: hidden), when filtered_
 };
 
 }  // namespace synthlens::ui

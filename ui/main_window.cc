@@ -16,12 +16,14 @@
 #include <QPushButton>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QtConcurrent/QtConcurrent>
 
 #include "core/util/logging.h"
 #include "core/util/version.h"
 #include "core/store/project.h"
 #include "ui/comparison_panel.h"
+#include "ui/embedding_view.h"
 #include "ui/generative_panel.h"
 #include "ui/image_grid_model.h"
 #include "ui/log_panel.h"
@@ -54,9 +56,13 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   right->addWidget(generative_);
   right->setStretchFactor(0, 1);
   right->setStretchFactor(1, 1);
+  embeddings_ = new EmbeddingView(model_, this);
+  tabs_ = new QTabWidget(this);
+  tabs_->addTab(right, tr("Views"));
+  tabs_->addTab(embeddings_, tr("Embeddings"));
   auto* splitter = new QSplitter(this);
   splitter->addWidget(grid_);
-  splitter->addWidget(right);
+  splitter->addWidget(tabs_);
   splitter->setStretchFactor(0, 2);
   splitter->setStretchFactor(1, 3);
   setCentralWidget(splitter);
@@ -89,11 +95,29 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
           &MainWindow::OnSourceOpened);
   connect(grid_->selectionModel(), &QItemSelectionModel::currentChanged, this,
           &MainWindow::OnCurrentChanged);
+  connect(comparison_, &ComparisonPanel::ViewsShown, this, [this] {
+    classic_current_ = true;
+    UpdateEmbeddingViews();
+  });
+  connect(generative_, &GenerativePanel::ViewsShown, this, [this] {
+    generative_current_ = true;
+    UpdateEmbeddingViews();
+  });
+  connect(embeddings_, &EmbeddingView::ActivateImage, this, &MainWindow::SelectSourceIndex);
+  connect(embeddings_, &EmbeddingView::FilterRequested, this, &MainWindow::SetGridFilter);
+  connect(embeddings_, &EmbeddingView::FilterCleared, this, &MainWindow::ClearGridFilter);
   // The selection model is replaced on reset only if the model changes; ours stays.
   BuildMenus();
   resize(1440, 1000);
   dock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
-  menuBar()->addMenu(tr("&View"))->addAction(dock->toggleViewAction());
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->addAction(dock->toggleViewAction());
+  QAction* show_views = view->addAction(tr("&Views"));
+  show_views->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_1));
+  connect(show_views, &QAction::triggered, this, [this] { tabs_->setCurrentIndex(0); });
+  QAction* show_embeddings = view->addAction(tr("&Embeddings"));
+  show_embeddings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
+  connect(show_embeddings, &QAction::triggered, this, &MainWindow::ShowEmbeddings);
 }
 
 MainWindow::~MainWindow() { open_watcher_.waitForFinished(); }
@@ -171,6 +195,7 @@ void MainWindow::OnSourceOpened() {
     SL_LOG_WARNING("skipped: " << issue.file << ": " << issue.reason);
   }
   model_->SetSource(source);
+  embeddings_->SetSource(source);
   QString status = tr("%1 · %2 images").arg(opening_spec_).arg(source->size());
   if (!source->class_names().empty()) status += tr(" · %1 classes").arg(source->class_names().size());
   if (!source->issues().empty()) {
@@ -195,16 +220,62 @@ int MainWindow::current_row() const {
   return current.isValid() ? current.row() : -1;
 }
 
+qint64 MainWindow::current_source_index() const { return model_->SourceIndex(current_row()); }
+
 void MainWindow::OnCurrentChanged() {
-  const int row = current_row();
-  if (row < 0) return;
-  comparison_->SetImage(model_->source(), row);
-  generative_->SetImage(model_->source(), row);
+  const qint64 index = current_source_index();
+  if (index < 0) return;
+  classic_current_ = false;
+  generative_current_ = false;
+  comparison_->SetImage(model_->source(), index);
+  generative_->SetImage(model_->source(), index);
 }
+
+void MainWindow::UpdateEmbeddingViews() {
+  std::vector<cv::Mat> classic, generative;
+  if (classic_current_) {
+    for (const AugmentedView& v : comparison_->shown_views()) classic.push_back(v.image);
+  }
+  if (generative_current_) {
+    for (const GeneratedView& v : generative_->shown_views()) generative.push_back(v.image);
+  }
+  embeddings_->SetViews(current_source_index(), classic, generative);
+}
+
+void MainWindow::SelectSourceIndex(qint64 index) {
+  if (model_->RowOf(index) < 0 && model_->filtered()) {
+    // The image is outside the selection: show everything again (clears the plot selection).
+    embeddings_->ClearSelection();
+    ClearGridFilter();
+  }
+  SelectRow(model_->RowOf(index));
+}
+
+void MainWindow::SetGridFilter(const QVector<qint64>& source_indices) {
+  const qint64 current = current_source_index();
+  model_->SetFilter(std::vector<int64_t>(source_indices.begin(), source_indices.end()));
+  const int row = model_->RowOf(current);
+  SelectRow(row >= 0 ? row : 0);
+  status_label_->setText(tr("Showing %1 of %2 images (the embedding selection; Clear selection "
+                            "shows all)")
+                             .arg(model_->rowCount())
+                             .arg(model_->source() ? model_->source()->size() : 0));
+}
+
+void MainWindow::ClearGridFilter() {
+  if (!model_->filtered()) return;
+  const qint64 current = current_source_index();
+  model_->ClearFilter();
+  if (current >= 0) SelectRow(model_->RowOf(current));
+  status_label_->setText(tr("Showing all %1 images").arg(model_->rowCount()));
+}
+
+void MainWindow::ShowEmbeddings() { tabs_->setCurrentWidget(embeddings_); }
 
 void MainWindow::OpenProject(const QString& path) {
   try {
     std::shared_ptr<Project> project = OpenSqliteProject(path.toStdString());
+    embeddings_->SetProject(project);
     generative_->SetProject(std::move(project));
     SL_LOG_INFO("project: " << path.toStdString());
   } catch (const std::exception& e) {
@@ -213,7 +284,10 @@ void MainWindow::OpenProject(const QString& path) {
   }
 }
 
-void MainWindow::OpenModel(const QString& package) { generative_->SetModel(package); }
+void MainWindow::OpenModel(const QString& package) {
+  generative_->SetModel(package);
+  embeddings_->SetModel(package);
+}
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
   if (event->mimeData()->hasUrls()) event->acceptProposedAction();

@@ -11,10 +11,12 @@ class QLabel;
 class QListView;
 class QProgressBar;
 class QPushButton;
+class QTabWidget;
 
 namespace synthlens::ui {
 
 class ComparisonPanel;
+class EmbeddingView;
 class GenerativePanel;
 class ImageGridModel;
 class LogPanel;
@@ -31,17 +33,28 @@ class MainWindow : public QMainWindow {
   // Opens SRC (folder, fashion-mnist:train|test, IDX pair, .csv) in the background.
   void OpenSource(const QString& spec);
   void SelectRow(int row);
+  // Selects source image `index` in the grid, clearing the grid filter if it hides it.
+  void SelectSourceIndex(qint64 index);
+  // Shows only these source images in the grid (the embedding view's selection); keeps the
+  // current image when it is among them.
+  void SetGridFilter(const QVector<qint64>& source_indices);
+  void ClearGridFilter();
+  // Brings the Embeddings tab to the front.
+  void ShowEmbeddings();
   // Opens (creating if needed) the project that stores generated views and their provenance.
   // Failing to open it is logged; the studio then works without the cache.
   void OpenProject(const QString& path);
   // Opens a diffusion model package ("builtin" or a folder) for the generative views.
   void OpenModel(const QString& package);
   int current_row() const;
+  // Source index of the current grid row; -1 when none.
+  qint64 current_source_index() const;
 
   ImageGridModel* grid_model() const { return model_; }
   QListView* grid() const { return grid_; }
   ComparisonPanel* comparison() const { return comparison_; }
   GenerativePanel* generative() const { return generative_; }
+  EmbeddingView* embeddings() const { return embeddings_; }
   bool opening() const;
 
  signals:
@@ -57,11 +70,17 @@ class MainWindow : public QMainWindow {
   void BuildMenus();
   void OnSourceOpened();
   void OnCurrentChanged();
+  void UpdateEmbeddingViews();
 
   ImageGridModel* model_ = nullptr;
   QListView* grid_ = nullptr;
   ComparisonPanel* comparison_ = nullptr;
   GenerativePanel* generative_ = nullptr;
+  EmbeddingView* embeddings_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
+  // Whether the panels' shown views belong to the current image (they lag while regenerating).
+  bool classic_current_ = false;
+  bool generative_current_ = false;
   LogPanel* log_ = nullptr;
   QLabel* status_label_ = nullptr;
   QProgressBar* open_progress_ = nullptr;

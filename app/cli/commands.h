@@ -32,5 +32,6 @@ CommandRunner RegisterTrainEncoderCommand(CLI::App& app);
 CommandRunner RegisterProbeCommand(CLI::App& app);
 CommandRunner RegisterCompareCommand(CLI::App& app);
 CommandRunner RegisterTrainDiffusionCommand(CLI::App& app);
+CommandRunner RegisterProjectCommand(CLI::App& app);
 
 }  // namespace synthlens::cli

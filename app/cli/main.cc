@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       cli::RegisterProbeCommand(app),
       cli::RegisterCompareCommand(app),
       cli::RegisterTrainDiffusionCommand(app),
+      cli::RegisterProjectCommand(app),
   };
   try {
     app.parse(argc, argv);

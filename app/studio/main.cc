@@ -5,11 +5,13 @@
 #include <QDir>
 #include <QStandardPaths>
 #include <QTimer>
+#include <memory>
 
 #include "core/infer/device.h"
 #include "core/util/parallel.h"
 #include "core/util/version.h"
 #include "ui/comparison_panel.h"
+#include "ui/embedding_view.h"
 #include "ui/generative_panel.h"
 #include "ui/main_window.h"
 
@@ -38,6 +40,25 @@ int main(int argc, char** argv) {
                                           "(default: builtin)"),
                            QStringLiteral("PKG"), QStringLiteral("builtin"));
   parser.addOption(model);
+  QCommandLineOption embeddings(QStringLiteral("embeddings"),
+                                QStringLiteral("Open on the Embeddings tab (the screenshot then "
+                                               "waits for the projection)"));
+  parser.addOption(embeddings);
+  QCommandLineOption synthetic(QStringLiteral("synthetic"),
+                               QStringLiteral("A synthetic image set (SRC) to plot and compare in "
+                                              "the Embeddings tab"),
+                               QStringLiteral("SRC"));
+  parser.addOption(synthetic);
+  QCommandLineOption method(QStringLiteral("projection"),
+                            QStringLiteral("Projection of the Embeddings tab: pca, tsne, umap "
+                                           "(default: pca)"),
+                            QStringLiteral("METHOD"), QStringLiteral("pca"));
+  parser.addOption(method);
+  QCommandLineOption sweep(QStringLiteral("sweep"),
+                           QStringLiteral("Run the Embeddings tab's strength sweep over N images "
+                                          "once the projection is ready"),
+                           QStringLiteral("N"));
+  parser.addOption(sweep);
   parser.process(app);
 
   synthlens::SetNumThreads(0);
@@ -53,15 +74,34 @@ int main(int argc, char** argv) {
   }
   window.OpenProject(project_path);
   window.OpenModel(parser.value(model));
+  if (!window.embeddings()->SetMethodByName(parser.value(method))) {
+    qWarning("unknown projection '%s' (pca, tsne, umap)", qPrintable(parser.value(method)));
+  }
+  if (parser.isSet(synthetic)) window.embeddings()->SetSyntheticSource(parser.value(synthetic));
+  if (parser.isSet(sweep)) {
+    const int images = parser.value(sweep).toInt();
+    auto* view = window.embeddings();
+    auto once = std::make_shared<QMetaObject::Connection>();
+    *once = QObject::connect(view, &synthlens::ui::EmbeddingView::ProjectionReady, view,
+                             [view, images, once] {
+                               QObject::disconnect(*once);
+                               view->RunSweep(images, 10);
+                             });
+  }
+  const bool on_embeddings = parser.isSet(embeddings);
+  if (on_embeddings) window.ShowEmbeddings();
   const QStringList args = parser.positionalArguments();
   window.OpenSource(args.isEmpty() ? QStringLiteral("fashion-mnist:test") : args.front());
   if (parser.isSet(screenshot)) {
     const QString file = parser.value(screenshot);
     // Grab once the classic views are shown and the generative panel is idle (or has no model).
     auto* poll = new QTimer(&window);
-    QObject::connect(poll, &QTimer::timeout, &window, [&window, file, poll] {
+    QObject::connect(poll, &QTimer::timeout, &window, [&window, file, poll, on_embeddings] {
       if (window.comparison()->busy() || window.generative()->busy() ||
           window.comparison()->shown_view_count() == 0) {
+        return;
+      }
+      if (on_embeddings && (window.embeddings()->busy() || !window.embeddings()->has_projection())) {
         return;
       }
       poll->stop();
