@@ -50,7 +50,8 @@ cv::Mat Gaussian(int n, int d, double shift, uint64_t seed) {
   return m;
 }
 
-const char* kCases[] = {"identical", "shifted", "collapsed", "rank_deficient", "fashion_pca32"};
+const char* kCases[] = {"identical",     "shifted",       "collapsed",
+                        "rank_deficient", "fashion_pca32", "fashion_encoder"};
 
 TEST(SetMetricsGoldenTest, FidMatchesPytorchFid) {
   const auto golden = Golden();

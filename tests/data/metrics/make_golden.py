@@ -113,6 +113,25 @@ def load_fashion(n_each):
     return pca.transform(tr), pca.transform(te), ltr, lte
 
 
+def load_fashion_encoder(n_each):
+    """The bundled SimCLR encoder's 512-d embeddings (TorchScript, run by Debian's python3-torch)
+    of the first n_each Fashion-MNIST train and test images: real embeddings, N < d."""
+    import json
+    import torch
+    root = "/usr/share/datasets/fashion-mnist"
+    pkg = os.path.join(HERE, "..", "..", "..", "resources", "models", "fmnist-encoder")
+    manifest = json.load(open(os.path.join(pkg, "model.json")))
+    mean, std = manifest["input"]["mean"][0], manifest["input"]["std"][0]
+    encoder = torch.jit.load(os.path.join(pkg, manifest["files"]["encoder"])).eval()
+    def images(name):
+        with gzip.open(os.path.join(root, name)) as f:
+            x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)[:n_each]
+        with torch.no_grad():
+            t = (torch.from_numpy(x.astype(np.float32)) / 255 - mean) / std
+            return encoder(t).double().numpy()
+    return images("train-images-idx3-ubyte.gz"), images("t10k-images-idx3-ubyte.gz")
+
+
 def main():
     rng = np.random.default_rng(20240611)
     cases = {}
@@ -126,6 +145,7 @@ def main():
     cases["rank_deficient"] = (rng.standard_normal((40, 64)), 0.8 * rng.standard_normal((50, 64)) + 0.2)
     tr, te, ltr, lte = load_fashion(500)
     cases["fashion_pca32"] = (tr, te)
+    cases["fashion_encoder"] = load_fashion_encoder(200)
 
     golden = {"pr_k": PR_K, "dc_k": DC_K, "cases": {}}
     for name, (a, b) in cases.items():
