@@ -26,6 +26,7 @@
 #include "core/projection/projection.h"
 #include "core/util/logging.h"
 #include "ui/image_grid_model.h"
+#include "ui/job_status_row.h"
 #include "ui/metrics_panel.h"
 #include "ui/qt_image.h"
 
@@ -196,18 +197,9 @@ void EmbeddingView::BuildUi() {
   split->setSizes({640, 420});  // the plot is the point of the tab
   layout->addWidget(split, 1);
 
-  auto* status = new QHBoxLayout();
-  status_label_ = new QLabel(tr("No projection yet"), this);
-  status_label_->setWordWrap(true);
-  progress_ = new QProgressBar(this);
-  progress_->setRange(0, 1000);
-  progress_->setVisible(false);
-  cancel_button_ = new QPushButton(tr("Cancel"), this);
-  cancel_button_->setVisible(false);
-  status->addWidget(status_label_, 2);
-  status->addWidget(progress_, 1);
-  status->addWidget(cancel_button_);
-  layout->addLayout(status);
+  status_row_ = AddJobStatusRow(this, layout, tr("No projection yet"), [this] { return permille_; });
+  status_label_ = status_row_.label;
+  cancel_button_ = status_row_.cancel;
 
   popup_ = new QLabel(this, Qt::ToolTip);
   popup_->setFrameShape(QFrame::Box);
@@ -215,11 +207,6 @@ void EmbeddingView::BuildUi() {
   popup_->setStyleSheet(QStringLiteral("QLabel { background: white; color: black; padding: 4px; }"));
   popup_->hide();
 
-  progress_timer_ = new QTimer(this);
-  progress_timer_->setInterval(50);
-  connect(progress_timer_, &QTimer::timeout, this, [this] {
-    if (permille_) progress_->setValue(permille_->load());
-  });
   connect(compute_button_, &QPushButton::clicked, this, &EmbeddingView::Compute);
   connect(method_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
     if (source_) Compute();
@@ -408,10 +395,7 @@ void EmbeddingView::StartJob(const QString& what, std::function<Apply(const Prog
   permille_ = std::make_shared<std::atomic<int>>(0);
   auto cancel = cancel_;
   auto permille = permille_;
-  progress_->setValue(0);
-  progress_->setVisible(true);
-  cancel_button_->setVisible(true);
-  progress_timer_->start();
+  ShowJobProgress(status_row_);
   status_label_->setText(what + QStringLiteral("…"));
   in_flight_ = true;
   UpdateButtons();
@@ -431,9 +415,7 @@ void EmbeddingView::StartJob(const QString& what, std::function<Apply(const Prog
 
 void EmbeddingView::OnJobFinished() {
   in_flight_ = false;
-  progress_timer_->stop();
-  progress_->setVisible(false);
-  cancel_button_->setVisible(false);
+  HideJobProgress(status_row_);
   const QString what = job_name_;
   Apply apply = watcher_.result();
   const bool cancelled = cancel_ && cancel_->load();

@@ -12,6 +12,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "ui/job_status_row.h"
 #include "core/io/image_source.h"
 #include "core/io/thumbnail_cache.h"
 #include "core/util/progress.h"
@@ -182,9 +183,8 @@ class EmbeddingView : public QWidget {
   QCheckBox* displacement_box_ = nullptr;
   QPushButton* synthetic_button_ = nullptr;
   QLabel* status_label_ = nullptr;
-  QProgressBar* progress_ = nullptr;
+  JobStatusRow status_row_;
   QPushButton* cancel_button_ = nullptr;
-  QTimer* progress_timer_ = nullptr;
   EmbeddingPlot* plot_ = nullptr;
   MetricsPanel* metrics_ = nullptr;
   QLabel* popup_ = nullptr;

@@ -24,6 +24,7 @@
 #include "core/util/logging.h"
 #include "core/util/sha256.h"
 #include "ui/image_view.h"
+#include "ui/job_status_row.h"
 #include "ui/qt_image.h"
 
 namespace synthlens::ui {
@@ -173,28 +174,14 @@ void GenerativePanel::BuildUi() {
   sweep_layout_->setSpacing(2);
   layout->addWidget(sweep_host_, 1);
 
-  auto* status = new QHBoxLayout();
-  status_label_ = new QLabel(this);
-  status_label_->setWordWrap(true);
-  progress_ = new QProgressBar(this);
-  progress_->setRange(0, 1000);
-  progress_->setVisible(false);
-  cancel_button_ = new QPushButton(tr("Cancel"), this);
-  cancel_button_->setVisible(false);
-  status->addWidget(status_label_, 2);
-  status->addWidget(progress_, 1);
-  status->addWidget(cancel_button_);
-  layout->addLayout(status);
+  status_row_ = AddJobStatusRow(this, layout, QString(), [this] { return progress_permille_; });
+  status_label_ = status_row_.label;
+  cancel_button_ = status_row_.cancel;
 
   debounce_ = new QTimer(this);
   debounce_->setSingleShot(true);
   debounce_->setInterval(150);
   connect(debounce_, &QTimer::timeout, this, &GenerativePanel::Regenerate);
-  progress_timer_ = new QTimer(this);
-  progress_timer_->setInterval(50);
-  connect(progress_timer_, &QTimer::timeout, this, [this] {
-    if (progress_permille_) progress_->setValue(progress_permille_->load());
-  });
 
   connect(mode_box_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
     strength_slider_->setEnabled(mode_box_->currentData().toString() == QLatin1String("img2img"));
@@ -325,10 +312,7 @@ void GenerativePanel::Regenerate() {
   auto generator = generator_;
   auto project = project_;
   const int64_t index = index_;
-  progress_->setValue(0);
-  progress_->setVisible(true);
-  cancel_button_->setVisible(true);
-  progress_timer_->start();
+  ShowJobProgress(status_row_);
   in_flight_ = true;
   watcher_.setFuture(QtConcurrent::run([=]() {
     Outcome outcome;
@@ -403,9 +387,7 @@ void GenerativePanel::Regenerate() {
 
 void GenerativePanel::OnGenerated() {
   in_flight_ = false;
-  progress_timer_->stop();
-  progress_->setVisible(false);
-  cancel_button_->setVisible(false);
+  HideJobProgress(status_row_);
   Outcome outcome = watcher_.result();
   if (pending_) {
     Regenerate();

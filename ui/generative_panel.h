@@ -10,6 +10,7 @@
 #include "core/infer/generator.h"
 #include "core/io/image_source.h"
 #include "core/store/project.h"
+#include "ui/job_status_row.h"
 
 class QCheckBox;
 class QComboBox;
@@ -120,10 +121,9 @@ class GenerativePanel : public QWidget {
   QWidget* sweep_host_ = nullptr;
   QGridLayout* sweep_layout_ = nullptr;
   std::vector<ImageView*> sweep_tiles_;
-  QProgressBar* progress_ = nullptr;
+  JobStatusRow status_row_;
   QPushButton* cancel_button_ = nullptr;
   QTimer* debounce_ = nullptr;
-  QTimer* progress_timer_ = nullptr;
 };
 
 }  // namespace synthlens::ui
