@@ -13,6 +13,30 @@
 namespace synthlens::testing {
 namespace fs = std::filesystem;
 
+std::string WriteIdxPair(const std::string& images_path, const std::string& labels_path, int n,
+                         const std::function<uint8_t(int i, int y, int x)>& pixel,
+                         const std::function<int(int i)>& label) {
+  auto be32 = [](std::string& s, uint32_t v) {
+    for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xff));
+  };
+  std::string images, labels;
+  be32(images, 0x00000803);
+  be32(images, static_cast<uint32_t>(n));
+  be32(images, 28);
+  be32(images, 28);
+  be32(labels, 0x00000801);
+  be32(labels, static_cast<uint32_t>(n));
+  for (int i = 0; i < n; ++i) {
+    for (int y = 0; y < 28; ++y) {
+      for (int x = 0; x < 28; ++x) images.push_back(static_cast<char>(pixel(i, y, x)));
+    }
+    labels.push_back(static_cast<char>(label(i)));
+  }
+  WriteFile(images_path, images);
+  WriteFile(labels_path, labels);
+  return "idx:" + images_path + "," + labels_path;
+}
+
 TempDir::TempDir() {
   std::string templ = (fs::temp_directory_path() / "synthlens-test-XXXXXX").string();
   SL_CHECK(::mkdtemp(templ.data()) != nullptr, "mkdtemp failed");

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 
 namespace synthlens::testing {
@@ -20,6 +22,13 @@ class TempDir {
 
 // Writes bytes to a file (creating parent folders); throws on failure.
 void WriteFile(const std::string& path, const std::string& bytes);
+
+// Writes an IDX pair of n 28x28 grey images to `images_path` / `labels_path` (IDX3 ubyte + IDX1
+// ubyte, big-endian headers) and returns the source spec "idx:IMAGES,LABELS". pixel(i, y, x) is
+// called in storage order (image by image, row by row), so it may draw from a random stream.
+std::string WriteIdxPair(const std::string& images_path, const std::string& labels_path, int n,
+                         const std::function<uint8_t(int i, int y, int x)>& pixel,
+                         const std::function<int(int i)>& label);
 
 // Runs a shell command, returns its exit status and fills stdout/stderr.
 int RunCommand(const std::string& command, std::string* out = nullptr, std::string* err = nullptr);

@@ -26,36 +26,18 @@ using synthlens::ui::PointKind;
 
 namespace {
 
-void WriteBigEndian(std::ofstream& out, uint32_t v) {
-  const char b[4] = {static_cast<char>(v >> 24), static_cast<char>(v >> 16),
-                     static_cast<char>(v >> 8), static_cast<char>(v)};
-  out.write(b, 4);
-}
-
 // An IDX image/label pair: class c has a bright 8x8 block at its own place, plus noise.
 std::string WriteIdx(const std::string& dir, const std::string& name, int n, uint64_t seed) {
-  const std::string images = dir + "/" + name + "-images-idx3-ubyte";
-  const std::string labels = dir + "/" + name + "-labels-idx1-ubyte";
-  std::ofstream im(images, std::ios::binary), lb(labels, std::ios::binary);
-  WriteBigEndian(im, 0x803);
-  WriteBigEndian(im, n);
-  WriteBigEndian(im, 28);
-  WriteBigEndian(im, 28);
-  WriteBigEndian(lb, 0x801);
-  WriteBigEndian(lb, n);
-  synthlens::Rng rng(seed);
-  for (int i = 0; i < n; ++i) {
-    const int c = i % 3;
-    for (int y = 0; y < 28; ++y) {
-      for (int x = 0; x < 28; ++x) {
+  auto rng = std::make_shared<synthlens::Rng>(seed);
+  return synthlens::testing::WriteIdxPair(
+      dir + "/" + name + "-images-idx3-ubyte", dir + "/" + name + "-labels-idx1-ubyte", n,
+      [rng](int i, int y, int x) {
+        const int c = i % 3;
         const bool block = y >= 4 + 7 * c && y < 12 + 7 * c && x >= 4 + 7 * c && x < 12 + 7 * c;
-        const int v = (block ? 200 : 20) + static_cast<int>(rng.Uniform(0.0, 40.0));
-        im.put(static_cast<char>(std::min(255, v)));
-      }
-    }
-    lb.put(static_cast<char>(c));
-  }
-  return "idx:" + images + "," + labels;
+        const int v = (block ? 200 : 20) + static_cast<int>(rng->Uniform(0.0, 40.0));
+        return static_cast<uint8_t>(std::min(255, v));
+      },
+      [](int i) { return i % 3; });
 }
 
 int CountKind(const EmbeddingPlot* plot, PointKind kind) {

@@ -12,22 +12,12 @@
 namespace synthlens {
 namespace {
 
-std::string BigEndian32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-          static_cast<char>(v)};
-}
-
 // A tiny IDX pair of n 28x28 images with labels i % 10; returns the SRC spec.
 std::string WriteIdx(const testing::TempDir& dir, int n) {
-  std::string images = BigEndian32(0x803) + BigEndian32(n) + BigEndian32(28) + BigEndian32(28);
-  std::string labels = BigEndian32(0x801) + BigEndian32(n);
-  for (int i = 0; i < n; ++i) {
-    for (int p = 0; p < 28 * 28; ++p) images.push_back(static_cast<char>((p * (i + 3)) % 251));
-    labels.push_back(static_cast<char>(i % 10));
-  }
-  testing::WriteFile(dir.Join("img.idx"), images);
-  testing::WriteFile(dir.Join("lab.idx"), labels);
-  return "idx:" + dir.Join("img.idx") + "," + dir.Join("lab.idx");
+  return testing::WriteIdxPair(
+      dir.Join("img.idx"), dir.Join("lab.idx"), n,
+      [](int i, int y, int x) { return static_cast<uint8_t>(((y * 28 + x) * (i + 3)) % 251); },
+      [](int i) { return i % 10; });
 }
 
 TEST(TrainDiffusionCliTest, TrainsTwoStepsAndWritesAPackage) {

@@ -18,29 +18,13 @@ using testing::TempDir;
 
 // n 28x28 IDX images in 2 classes (vertical vs horizontal stripes, varying phase).
 std::string WriteIdx(const TempDir& dir, const std::string& name, int n) {
-  auto be32 = [](std::string& s, uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xff));
-  };
-  std::string images, labels;
-  be32(images, 0x00000803);
-  be32(images, static_cast<uint32_t>(n));
-  be32(images, 28);
-  be32(images, 28);
-  be32(labels, 0x00000801);
-  be32(labels, static_cast<uint32_t>(n));
-  for (int i = 0; i < n; ++i) {
-    const int c = i % 2;
-    for (int y = 0; y < 28; ++y) {
-      for (int x = 0; x < 28; ++x) {
-        const double t = (c == 0 ? x : y) * 0.9 + i * 0.37;
-        images.push_back(static_cast<char>(static_cast<uint8_t>(std::lround(127.5 + 120 * std::sin(t)))));
-      }
-    }
-    labels.push_back(static_cast<char>(c));
-  }
-  testing::WriteFile(dir.Join(name + "-images.idx"), images);
-  testing::WriteFile(dir.Join(name + "-labels.idx"), labels);
-  return "idx:" + dir.Join(name + "-images.idx") + "," + dir.Join(name + "-labels.idx");
+  return testing::WriteIdxPair(
+      dir.Join(name + "-images.idx"), dir.Join(name + "-labels.idx"), n,
+      [](int i, int y, int x) {
+        const double t = (i % 2 == 0 ? x : y) * 0.9 + i * 0.37;
+        return static_cast<uint8_t>(std::lround(127.5 + 120 * std::sin(t)));
+      },
+      [](int i) { return i % 2; });
 }
 
 TEST(TrainEncoderCliTest, TrainsAPackageAndProbesIt) {

@@ -127,8 +127,12 @@ TEST_F(GenerateJobTest, MixedPipelineReplacesViewsWithProbabilityP) {
       }
     }
     EXPECT_EQ(generative + classic, 48);
-    if (p == 0.0) EXPECT_EQ(generative, 0);
-    if (p == 1.0) EXPECT_EQ(classic, 0);
+    if (p == 0.0) {
+      EXPECT_EQ(generative, 0);
+    }
+    if (p == 1.0) {
+      EXPECT_EQ(classic, 0);
+    }
     if (p == 0.5) {
       EXPECT_GT(generative, 12);
       EXPECT_GT(classic, 12);

@@ -25,28 +25,16 @@ DiffusionUNetConfig Small() {
   return c;
 }
 
-std::string BigEndian32(uint32_t v) {
-  return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),
-          static_cast<char>(v)};
-}
-
 // A tiny IDX pair (28x28 blobs whose brightness follows the label); returns the SRC spec.
 std::string WriteTinyIdx(const testing::TempDir& dir, int n) {
-  std::string images = BigEndian32(0x803) + BigEndian32(n) + BigEndian32(28) + BigEndian32(28);
-  std::string labels = BigEndian32(0x801) + BigEndian32(n);
-  for (int i = 0; i < n; ++i) {
-    const int label = i % 10;
-    for (int y = 0; y < 28; ++y) {
-      for (int x = 0; x < 28; ++x) {
+  return testing::WriteIdxPair(
+      dir.Join("img.idx"), dir.Join("lab.idx"), n,
+      [](int i, int y, int x) {
+        const int label = i % 10;
         const bool inside = std::abs(x - 14) + std::abs(y - 14) < 4 + label;
-        images.push_back(static_cast<char>(inside ? 100 + 15 * label : (x * y + i) % 7));
-      }
-    }
-    labels.push_back(static_cast<char>(label));
-  }
-  testing::WriteFile(dir.Join("img.idx"), images);
-  testing::WriteFile(dir.Join("lab.idx"), labels);
-  return "idx:" + dir.Join("img.idx") + "," + dir.Join("lab.idx");
+        return static_cast<uint8_t>(inside ? 100 + 15 * label : (x * y + i) % 7);
+      },
+      [](int i) { return i % 10; });
 }
 
 DiffusionTrainOptions TinyOptions(const std::string& src, const std::string& out) {

@@ -20,28 +20,13 @@ using testing::TempDir;
 
 // A tiny IDX pair: n 28x28 images with smooth, image-dependent patterns and labels i % 3.
 std::string WriteTinyIdx(const TempDir& dir, int n) {
-  auto be32 = [](std::string& s, uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) s.push_back(static_cast<char>((v >> shift) & 0xff));
-  };
-  std::string images, labels;
-  be32(images, 0x00000803);
-  be32(images, static_cast<uint32_t>(n));
-  be32(images, 28);
-  be32(images, 28);
-  be32(labels, 0x00000801);
-  be32(labels, static_cast<uint32_t>(n));
-  for (int i = 0; i < n; ++i) {
-    for (int y = 0; y < 28; ++y) {
-      for (int x = 0; x < 28; ++x) {
+  return testing::WriteIdxPair(
+      dir.Join("images.idx"), dir.Join("labels.idx"), n,
+      [](int i, int y, int x) {
         const double v = 127.5 + 127.5 * std::sin(0.3 * (i + 1) * x + 0.2 * y * (i % 3 + 1));
-        images.push_back(static_cast<char>(static_cast<uint8_t>(std::lround(v))));
-      }
-    }
-    labels.push_back(static_cast<char>(i % 3));
-  }
-  testing::WriteFile(dir.Join("images.idx"), images);
-  testing::WriteFile(dir.Join("labels.idx"), labels);
-  return "idx:" + dir.Join("images.idx") + "," + dir.Join("labels.idx");
+        return static_cast<uint8_t>(std::lround(v));
+      },
+      [](int i) { return i % 3; });
 }
 
 SimclrTrainOptions TinyOptions(const std::string& src, const std::string& out) {
