@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <random>
 
+#include "core/store/labels.h"
 #include "core/store/project.h"
 #include "core/store/schema.h"
 #include "core/util/check.h"
@@ -49,6 +50,25 @@ CREATE INDEX views_by_source ON views (source_set_id, source_id);
 PRAGMA user_version = 2;
 )sql";
 
+// What version 3 added, as released (applied on top of kVersion2Sql).
+constexpr char kVersion3Sql[] = R"sql(
+CREATE TABLE embedding_sets (
+  id INTEGER PRIMARY KEY, source TEXT NOT NULL, listing_hash TEXT NOT NULL,
+  encoder_hash TEXT NOT NULL, preprocessing TEXT NOT NULL CHECK (json_valid(preprocessing)),
+  compute TEXT NOT NULL DEFAULT '', encoder_name TEXT NOT NULL DEFAULT '',
+  rows INTEGER NOT NULL CHECK (rows >= 0), dims INTEGER NOT NULL CHECK (dims > 0),
+  issues BLOB NOT NULL DEFAULT x'', seconds REAL NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  UNIQUE (source, listing_hash, encoder_hash, preprocessing, compute));
+CREATE TABLE embedding_chunks (
+  id INTEGER PRIMARY KEY,
+  set_id INTEGER NOT NULL REFERENCES embedding_sets(id) ON DELETE CASCADE,
+  chunk INTEGER NOT NULL CHECK (chunk >= 0), first_row INTEGER NOT NULL CHECK (first_row >= 0),
+  rows INTEGER NOT NULL CHECK (rows > 0), matrix BLOB NOT NULL, ids BLOB NOT NULL,
+  labels BLOB NOT NULL, UNIQUE (set_id, chunk));
+PRAGMA user_version = 3;
+)sql";
+
 template <typename Fn>
 std::string ErrorOf(Fn&& fn) {
   try {
@@ -84,7 +104,7 @@ TEST(MigrationTest, StepsAreOrderedAndLatestMatches) {
   ASSERT_FALSE(steps.empty());
   for (size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i].version, int(i) + 1);
   EXPECT_EQ(LatestSchemaVersion(), steps.back().version);
-  EXPECT_GE(LatestSchemaVersion(), 3);
+  EXPECT_GE(LatestSchemaVersion(), 4);
 }
 
 TEST(MigrationTest, NewFileGetsLatestSchemaAndApplicationId) {
@@ -136,7 +156,7 @@ TEST(MigrationTest, Version1FileIsMigratedAndKeepsItsData) {
 TEST(MigrationTest, EveryOlderVersionMigratesToLatest) {
   for (int version = 1; version < LatestSchemaVersion(); ++version) {
     SCOPED_TRACE("from version " + std::to_string(version));
-    ASSERT_LE(version, 2) << "add the released SQL of version " << version << " to this test";
+    ASSERT_LE(version, 3) << "add the released SQL of version " << version << " to this test";
     testing::TempDir dir;
     const std::string path = dir.Join("old.slproj");
     {
@@ -148,6 +168,11 @@ TEST(MigrationTest, EveryOlderVersionMigratesToLatest) {
         db.exec(kVersion2Sql);
         db.exec("INSERT INTO views (set_id, source_set_id, source_id, view_index, kind) "
                 "VALUES (1, 1, 'a.png', 0, 'classic')");
+      }
+      if (version >= 3) {
+        db.exec(kVersion3Sql);
+        db.exec("INSERT INTO embedding_sets (source, listing_hash, encoder_hash, preprocessing, "
+                "rows, dims) VALUES ('/old', 'h1', 'h2', '{}', 0, 4)");
       }
     }
     ASSERT_EQ(RawInt(path, "PRAGMA user_version"), version);
@@ -173,7 +198,19 @@ TEST(MigrationTest, EveryOlderVersionMigratesToLatest) {
     ASSERT_TRUE(found.has_value());
     EXPECT_EQ(found->ids, record.ids);
     EXPECT_EQ(found->matrix.at<float>(1, 2), 0.25f);
+    EXPECT_EQ(reopened->EmbeddingSets().size(), version >= 3 ? 2u : 1u);
     EXPECT_EQ(reopened->IntegrityCheck(), "ok");
+    reopened.reset();
+
+    // Version 4: the label tables, seeded taxonomy and a working undo log.
+    auto labels = LabelStore::Open(path);
+    ASSERT_EQ(labels->Categories().size(), 8u);
+    EXPECT_EQ(labels->Categories()[3].name, "blur");
+    labels->ToggleCategory({{"/data", "a.png"}}, labels->Categories()[3].id);
+    EXPECT_EQ(labels->Counts().with_artifacts, 1);
+    EXPECT_TRUE(labels->Undo());
+    EXPECT_TRUE(labels->All().empty());
+    EXPECT_EQ(labels->IntegrityCheck(), "ok");
   }
 }
 

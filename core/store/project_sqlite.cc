@@ -18,6 +18,7 @@
 
 #include "core/store/project.h"
 #include "core/store/schema.h"
+#include "core/store/sqlite_internal.h"
 #include "core/util/check.h"
 #include "core/util/logging.h"
 
@@ -107,6 +108,80 @@ CREATE TABLE embedding_chunks (
 );
 )sql";
 
+// Version 4: hand labels. An editable taxonomy (label_categories, seeded with the default artifact
+// categories), per-image labels (image_labels: clean mark, note, known size; one row per labelled
+// image, kept once created), image-level categories (label_assignments) and boxes (label_boxes),
+// and the stored undo/redo log: each action (label_actions) lists its row changes in order
+// (label_changes: kind, key, before and after as JSON, NULL = row absent). Undo applies the
+// befores in reverse order, redo the afters in order.
+constexpr char kSchemaV4[] = R"sql(
+CREATE TABLE label_categories (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL CHECK (name <> ''),
+  description TEXT NOT NULL DEFAULT '',
+  color       TEXT NOT NULL DEFAULT '#808080',
+  position    INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX label_categories_by_name ON label_categories (name COLLATE NOCASE);
+CREATE TABLE image_labels (
+  id         INTEGER PRIMARY KEY,
+  source     TEXT NOT NULL,
+  image_id   TEXT NOT NULL,
+  clean      INTEGER NOT NULL DEFAULT 0 CHECK (clean IN (0, 1)),
+  note       TEXT NOT NULL DEFAULT '',
+  width      INTEGER NOT NULL DEFAULT 0 CHECK (width >= 0),
+  height     INTEGER NOT NULL DEFAULT 0 CHECK (height >= 0),
+  updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  UNIQUE (source, image_id)
+);
+CREATE TABLE label_assignments (
+  label_id    INTEGER NOT NULL REFERENCES image_labels(id),
+  category_id INTEGER NOT NULL REFERENCES label_categories(id),
+  PRIMARY KEY (label_id, category_id)
+) WITHOUT ROWID;
+CREATE INDEX label_assignments_by_category ON label_assignments (category_id);
+CREATE TABLE label_boxes (
+  id          INTEGER PRIMARY KEY,
+  label_id    INTEGER NOT NULL REFERENCES image_labels(id),
+  category_id INTEGER NOT NULL REFERENCES label_categories(id),
+  x           REAL NOT NULL,
+  y           REAL NOT NULL,
+  width       REAL NOT NULL CHECK (width >= 0),
+  height      REAL NOT NULL CHECK (height >= 0)
+);
+CREATE INDEX label_boxes_by_label ON label_boxes (label_id);
+CREATE INDEX label_boxes_by_category ON label_boxes (category_id);
+CREATE TABLE label_actions (
+  id         INTEGER PRIMARY KEY,
+  text       TEXT NOT NULL,
+  undone     INTEGER NOT NULL DEFAULT 0 CHECK (undone IN (0, 1)),
+  created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE label_changes (
+  action_id INTEGER NOT NULL REFERENCES label_actions(id) ON DELETE CASCADE,
+  seq       INTEGER NOT NULL,
+  kind      TEXT NOT NULL CHECK (kind IN ('category', 'label', 'assignment', 'box')),
+  key       TEXT NOT NULL CHECK (json_valid(key)),
+  before    TEXT CHECK (before IS NULL OR json_valid(before)),
+  after     TEXT CHECK (after IS NULL OR json_valid(after)),
+  PRIMARY KEY (action_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE label_meta (
+  key   TEXT PRIMARY KEY NOT NULL,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO label_meta (key, value) VALUES ('revision', 0);
+INSERT INTO label_categories (id, name, description, color, position) VALUES
+  (1, 'distorted shape', 'warped or implausible object geometry', '#e6194b', 0),
+  (2, 'texture/pattern artifact', 'repeated, smeared or unnatural texture', '#f58231', 1),
+  (3, 'colour shift', 'colours off compared to real images', '#ffe119', 2),
+  (4, 'blur', 'lost detail or soft edges', '#4363d8', 3),
+  (5, 'noise', 'grain, speckles or high-frequency noise', '#911eb4', 4),
+  (6, 'semantic change of class', 'no longer shows its labelled class', '#3cb44b', 5),
+  (7, 'duplicate or copy', 'near copy of a training or another generated image', '#42d4f4', 6),
+  (8, 'other', 'any other problem (describe it in the note)', '#a9a9a9', 7);
+)sql";
+
 }  // namespace
 
 // Matrix bytes per chunk row: small enough for any SQLite build (1 GB blob limit), large enough
@@ -122,24 +197,16 @@ const std::vector<MigrationStep>& ProjectMigrations() {
       {1, "image sets, images, settings", kSchemaV1},
       {2, "views", kSchemaV2},
       {3, "embedding cache", kSchemaV3},
+      {4, "hand labels", kSchemaV4},
   };
   return steps;
 }
 
 }  // namespace internal
 
-int LatestSchemaVersion() { return internal::ProjectMigrations().back().version; }
+namespace internal {
 
-namespace {
-
-using internal::MigrationStep;
-
-constexpr char kNowSql[] = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
-
-bool IsBusy(int code) { return (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED; }
-
-// Turns an SQLite failure into a message for users: the file, what we were doing, why.
-[[noreturn]] void ThrowSqlError(const std::string& path, const std::string& action,
+void ThrowSqlError(const std::string& path, const std::string& action,
                                 const SQLite::Exception& e, int busy_timeout_ms) {
   const int code = e.getErrorCode() & 0xff;
   std::ostringstream why;
@@ -173,38 +240,26 @@ bool IsBusy(int code) { return (code & 0xff) == SQLITE_BUSY || (code & 0xff) == 
   SL_THROW(path << ": " << action << " failed: " << why.str());
 }
 
-// One write transaction per user action. BEGIN IMMEDIATE takes the write lock up front, so a
-// second writer waits in the busy handler instead of failing on a read-to-write upgrade (which
-// in WAL mode returns SQLITE_BUSY without waiting). Rolls back unless committed.
-class WriteTransaction {
- public:
-  explicit WriteTransaction(SQLite::Database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
-  ~WriteTransaction() {
-    if (committed_ || sqlite3_get_autocommit(db_.getHandle())) return;
-    try {
-      db_.exec("ROLLBACK");
-    } catch (const SQLite::Exception& e) {
-      SL_LOG_WARNING("rollback failed: " << e.what());
-    }
-  }
-  WriteTransaction(const WriteTransaction&) = delete;
-  WriteTransaction& operator=(const WriteTransaction&) = delete;
-
-  void Commit() {
-    db_.exec("COMMIT");
-    committed_ = true;
-  }
-
- private:
-  SQLite::Database& db_;
-  bool committed_ = false;
-};
-
 int64_t QueryInt(SQLite::Database& db, const char* sql) {
   SQLite::Statement query(db, sql);
   SL_CHECK(query.executeStep(), "no row from " << sql);
   return query.getColumn(0).getInt64();
 }
+
+}  // namespace internal
+
+int LatestSchemaVersion() { return internal::ProjectMigrations().back().version; }
+
+namespace {
+
+using internal::MigrationStep;
+using internal::QueryInt;
+using internal::ThrowSqlError;
+using internal::WriteTransaction;
+
+constexpr char kNowSql[] = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+bool IsBusy(int code) { return (code & 0xff) == SQLITE_BUSY || (code & 0xff) == SQLITE_LOCKED; }
 
 std::string ColumnBytes(const SQLite::Column& column) {
   if (column.isNull()) return {};
@@ -643,23 +698,7 @@ class SqliteProject : public Project {
   }
 
   std::string IntegrityCheck() const override {
-    return Locked("checking integrity", [&] {
-      std::string problems;
-      SQLite::Statement integrity(*db_, "PRAGMA integrity_check");
-      while (integrity.executeStep()) {
-        const std::string line = integrity.getColumn(0).getString();
-        if (line != "ok") problems += line + "\n";
-      }
-      SQLite::Statement foreign(*db_, "PRAGMA foreign_key_check");
-      while (foreign.executeStep()) {
-        problems += "foreign key violation in table " + foreign.getColumn(0).getString() + " row " +
-                    std::to_string(foreign.getColumn(1).getInt64()) + " -> " +
-                    foreign.getColumn(2).getString() + "\n";
-      }
-      if (problems.empty()) return std::string("ok");
-      problems.pop_back();
-      return problems;
-    });
+    return Locked("checking integrity", [&] { return internal::CheckDatabaseIntegrity(*db_); });
   }
 
   void SetSetting(const std::string& key, const std::string& value) override {
@@ -875,9 +914,9 @@ class SqliteProject : public Project {
 
 namespace internal {
 
-std::unique_ptr<Project> OpenSqliteProjectWithMigrations(const std::string& path,
-                                                         const ProjectOpenOptions& options,
-                                                         const std::vector<MigrationStep>& steps) {
+std::unique_ptr<SQLite::Database> OpenProjectDatabase(const std::string& path,
+                                                      const ProjectOpenOptions& options,
+                                                      const std::vector<MigrationStep>& steps) {
   SL_CHECK(options.Check(), "invalid ProjectOpenOptions: busy_timeout_ms "
                                 << options.busy_timeout_ms << " must be >= 0");
   SL_CHECK(!steps.empty(), "no migration steps");
@@ -927,7 +966,32 @@ std::unique_ptr<Project> OpenSqliteProjectWithMigrations(const std::string& path
   } catch (const SQLite::Exception& e) {
     ThrowSqlError(path, "opening the project", e, options.busy_timeout_ms);
   }
-  return std::make_unique<SqliteProject>(path, options, std::move(db), latest);
+  return db;
+}
+
+std::string CheckDatabaseIntegrity(SQLite::Database& db) {
+  std::string problems;
+  SQLite::Statement integrity(db, "PRAGMA integrity_check");
+  while (integrity.executeStep()) {
+    const std::string line = integrity.getColumn(0).getString();
+    if (line != "ok") problems += line + "\n";
+  }
+  SQLite::Statement foreign(db, "PRAGMA foreign_key_check");
+  while (foreign.executeStep()) {
+    problems += "foreign key violation in table " + foreign.getColumn(0).getString() + " row " +
+                std::to_string(foreign.getColumn(1).getInt64()) + " -> " +
+                foreign.getColumn(2).getString() + "\n";
+  }
+  if (problems.empty()) return "ok";
+  problems.pop_back();
+  return problems;
+}
+
+std::unique_ptr<Project> OpenSqliteProjectWithMigrations(const std::string& path,
+                                                         const ProjectOpenOptions& options,
+                                                         const std::vector<MigrationStep>& steps) {
+  std::unique_ptr<SQLite::Database> db = OpenProjectDatabase(path, options, steps);
+  return std::make_unique<SqliteProject>(path, options, std::move(db), steps.back().version);
 }
 
 }  // namespace internal
