@@ -33,5 +33,9 @@ CommandRunner RegisterProbeCommand(CLI::App& app);
 CommandRunner RegisterCompareCommand(CLI::App& app);
 CommandRunner RegisterTrainDiffusionCommand(CLI::App& app);
 CommandRunner RegisterProjectCommand(CLI::App& app);
+CommandRunner RegisterLabelsCommand(CLI::App& app);
+CommandRunner RegisterDetectCommand(CLI::App& app);
+CommandRunner RegisterBiasCommand(CLI::App& app);
+CommandRunner RegisterReviewCommand(CLI::App& app);
 
 }  // namespace synthlens::cli

@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
       cli::RegisterCompareCommand(app),
       cli::RegisterTrainDiffusionCommand(app),
       cli::RegisterProjectCommand(app),
+      cli::RegisterLabelsCommand(app),
+      cli::RegisterDetectCommand(app),
+      cli::RegisterBiasCommand(app),
+      cli::RegisterReviewCommand(app),
   };
   try {
     app.parse(argc, argv);
