@@ -4,7 +4,23 @@
 #include <functional>
 #include <string>
 
+#include <gtest/gtest.h>
+
+#include "core/util/check.h"
+
 namespace synthlens::testing {
+
+// The message of the synthlens::Error that fn throws; a test failure (and "") when it throws none.
+template <typename Fn>
+std::string ErrorOf(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected synthlens::Error";
+  return "";
+}
 
 // A fresh empty folder under the system temp dir, removed when the object dies.
 class TempDir {

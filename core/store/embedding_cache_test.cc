@@ -18,16 +18,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-template <typename Fn>
-std::string ErrorOf(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected synthlens::Error";
-  return "";
-}
+using testing::ErrorOf;
 
 // Lowers the chunk size for one test so small matrices span several chunks.
 class ChunkBytes {

@@ -16,16 +16,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-template <typename Fn>
-std::string ErrorOf(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected synthlens::Error";
-  return "";
-}
+using testing::ErrorOf;
 
 LabelTarget T(const std::string& id, const std::string& source = "fashion-mnist:test") {
   return {source, id};

@@ -69,16 +69,7 @@ CREATE TABLE embedding_chunks (
 PRAGMA user_version = 3;
 )sql";
 
-template <typename Fn>
-std::string ErrorOf(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected synthlens::Error";
-  return "";
-}
+using testing::ErrorOf;
 
 std::string Bytes(const std::string& path) { return ReadFileBytes(path).value(); }
 

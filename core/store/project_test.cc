@@ -35,16 +35,7 @@ ViewRecord MakeView(int64_t set_id, int64_t source_set_id, const std::string& so
 }
 
 // Runs fn, expects synthlens::Error and returns its message.
-template <typename Fn>
-std::string ErrorOf(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected synthlens::Error";
-  return "";
-}
+using testing::ErrorOf;
 
 TEST(ProjectTest, NamesRoundTrip) {
   for (SetRole role : {SetRole::kReal, SetRole::kSynthetic, SetRole::kAugmented}) {
