@@ -90,6 +90,15 @@ QImage ImageGridModel::Thumbnail(int64_t source_index) const {
   return thumb.empty() ? QImage() : ToQImage(thumb);
 }
 
+void ImageGridModel::SetBadgeFunction(std::function<QVariant(int64_t)> badge) {
+  badge_ = std::move(badge);
+  BadgesChanged();
+}
+
+void ImageGridModel::BadgesChanged() {
+  if (rowCount() > 0) emit dataChanged(index(0), index(rowCount() - 1), {kBadgeRole});
+}
+
 int ImageGridModel::rowCount(const QModelIndex& parent) const {
   if (parent.isValid() || !source_) return 0;
   return filtered_ ? static_cast<int>(filter_.size()) : static_cast<int>(source_->size());
@@ -117,6 +126,8 @@ QVariant ImageGridModel::data(const QModelIndex& index, int role) const {
       return QString::fromStdString(record.id);
     case kLabelRole:
       return record.label;
+    case kBadgeRole:
+      return badge_ ? badge_(i) : QVariant();
     default:
       return {};
   }

@@ -2,6 +2,7 @@
 
 #include <QAbstractListModel>
 #include <QImage>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -19,6 +20,8 @@ class ImageGridModel : public QAbstractListModel {
  public:
   static constexpr int kIdRole = Qt::UserRole + 1;
   static constexpr int kLabelRole = Qt::UserRole + 2;
+  // Hand-label badges of a row (see LabelBadgeDelegate::MakeBadge); invalid when none.
+  static constexpr int kBadgeRole = Qt::UserRole + 3;
 
   explicit ImageGridModel(QObject* parent = nullptr);
   ~ImageGridModel() override;
@@ -42,6 +45,10 @@ class ImageGridModel : public QAbstractListModel {
   // The thumbnail of a source index (scheduling it when not yet made): null until ready, then
   // announced through ThumbnailReady.
   QImage Thumbnail(int64_t source_index) const;
+  // Where kBadgeRole comes from: called per painted cell with the source index, so it must be a
+  // lookup in memory. BadgesChanged() repaints every row's badges.
+  void SetBadgeFunction(std::function<QVariant(int64_t source_index)> badge);
+  void BadgesChanged();
 
   int rowCount(const QModelIndex& parent = QModelIndex()) const override;
   QVariant data(const QModelIndex& index, int role) const override;
@@ -61,6 +68,7 @@ class ImageGridModel : public QAbstractListModel {
   bool filtered_ = false;
   std::vector<int64_t> filter_;  // grid row -> source index, when filtered_
   std::vector<int> row_of_;      // source index -> grid row (-1: hidden), when filtered_
+  std::function<QVariant(int64_t)> badge_;
 };
 
 }  // namespace synthlens::ui

@@ -22,10 +22,13 @@
 #include "core/util/logging.h"
 #include "core/util/version.h"
 #include "core/store/project.h"
+#include "ui/bias_view.h"
 #include "ui/comparison_panel.h"
+#include "ui/detector_view.h"
 #include "ui/embedding_view.h"
 #include "ui/generative_panel.h"
 #include "ui/image_grid_model.h"
+#include "ui/label_panel.h"
 #include "ui/log_panel.h"
 
 namespace synthlens::ui {
@@ -60,6 +63,12 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   tabs_ = new QTabWidget(this);
   tabs_->addTab(right, tr("Views"));
   tabs_->addTab(embeddings_, tr("Embeddings"));
+  labels_ = new LabelPanel(model_, grid_, this);
+  tabs_->addTab(labels_, tr("Labels"));
+  detectors_ = new DetectorView(model_, grid_, this);
+  tabs_->addTab(detectors_, tr("Detectors"));
+  bias_ = new BiasView(this);
+  tabs_->addTab(bias_, tr("Bias"));
   auto* splitter = new QSplitter(this);
   splitter->addWidget(grid_);
   splitter->addWidget(tabs_);
@@ -106,6 +115,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(embeddings_, &EmbeddingView::ActivateImage, this, &MainWindow::SelectSourceIndex);
   connect(embeddings_, &EmbeddingView::FilterRequested, this, &MainWindow::SetGridFilter);
   connect(embeddings_, &EmbeddingView::FilterCleared, this, &MainWindow::ClearGridFilter);
+  connect(labels_, &LabelPanel::FilterRequested, this, &MainWindow::SetGridFilter);
+  connect(labels_, &LabelPanel::FilterCleared, this, &MainWindow::ClearGridFilter);
+  connect(labels_, &LabelPanel::OpenProjectRequested, this, &MainWindow::OpenProject);
+  connect(detectors_, &DetectorView::ActivateImage, this, &MainWindow::SelectSourceIndex);
+  connect(detectors_, &DetectorView::FilterRequested, this, &MainWindow::SetGridFilter);
+  connect(detectors_, &DetectorView::FilterCleared, this, &MainWindow::ClearGridFilter);
+  connect(labels_, &LabelPanel::LabelsChanged, detectors_, &DetectorView::LabelsChanged);
+  // The Labels tab's "flagged by a detector" filter and flag badges follow the latest detect run.
+  connect(detectors_, &DetectorView::FlaggedChanged, labels_, &LabelPanel::SetFlaggedIndices);
   // The selection model is replaced on reset only if the model changes; ours stays.
   BuildMenus();
   resize(1440, 1000);
@@ -118,6 +136,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   QAction* show_embeddings = view->addAction(tr("&Embeddings"));
   show_embeddings->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_2));
   connect(show_embeddings, &QAction::triggered, this, &MainWindow::ShowEmbeddings);
+  QAction* show_labels = view->addAction(tr("&Labels"));
+  show_labels->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_3));
+  connect(show_labels, &QAction::triggered, this, &MainWindow::ShowLabels);
+  QAction* show_detectors = view->addAction(tr("&Detectors"));
+  show_detectors->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_4));
+  connect(show_detectors, &QAction::triggered, this, &MainWindow::ShowDetectors);
+  QAction* show_bias = view->addAction(tr("&Bias"));
+  show_bias->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_5));
+  connect(show_bias, &QAction::triggered, this, &MainWindow::ShowBias);
 }
 
 MainWindow::~MainWindow() { open_watcher_.waitForFinished(); }
@@ -151,6 +178,8 @@ void MainWindow::BuildMenus() {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Open diffusion model package"));
     if (!dir.isEmpty()) OpenModel(dir);
   });
+  file->addSeparator();
+  for (QAction* action : labels_->FileActions()) file->addAction(action);
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"));
   quit->setShortcut(QKeySequence::Quit);
@@ -196,6 +225,9 @@ void MainWindow::OnSourceOpened() {
   }
   model_->SetSource(source);
   embeddings_->SetSource(source);
+  labels_->SetSource(source);
+  detectors_->SetSource(source);
+  bias_->SetSource(source);
   QString status = tr("%1 · %2 images").arg(opening_spec_).arg(source->size());
   if (!source->class_names().empty()) status += tr(" · %1 classes").arg(source->class_names().size());
   if (!source->issues().empty()) {
@@ -256,10 +288,19 @@ void MainWindow::SetGridFilter(const QVector<qint64>& source_indices) {
   model_->SetFilter(std::vector<int64_t>(source_indices.begin(), source_indices.end()));
   const int row = model_->RowOf(current);
   SelectRow(row >= 0 ? row : 0);
-  status_label_->setText(tr("Showing %1 of %2 images (the embedding selection; Clear selection "
-                            "shows all)")
+  // Say whose filter it is, and how to undo it there.
+  QString why = tr("a filter");
+  if (sender() == embeddings_) {
+    why = tr("the embedding selection; Clear selection shows all");
+  } else if (sender() == labels_) {
+    why = tr("the Labels tab's filter; Show: All images shows all");
+  } else if (sender() == detectors_) {
+    why = tr("flagged by the detectors; Show all in grid shows all");
+  }
+  status_label_->setText(tr("Showing %1 of %2 images (%3)")
                              .arg(model_->rowCount())
-                             .arg(model_->source() ? model_->source()->size() : 0));
+                             .arg(model_->source() ? model_->source()->size() : 0)
+                             .arg(why));
 }
 
 void MainWindow::ClearGridFilter() {
@@ -272,15 +313,25 @@ void MainWindow::ClearGridFilter() {
 
 void MainWindow::ShowEmbeddings() { tabs_->setCurrentWidget(embeddings_); }
 
+void MainWindow::ShowLabels() { tabs_->setCurrentWidget(labels_); }
+
+void MainWindow::ShowDetectors() { tabs_->setCurrentWidget(detectors_); }
+
+void MainWindow::ShowBias() { tabs_->setCurrentWidget(bias_); }
+
 void MainWindow::OpenProject(const QString& path) {
   try {
     std::shared_ptr<Project> project = OpenSqliteProject(path.toStdString());
     embeddings_->SetProject(project);
+    labels_->SetProject(project, path);
+    detectors_->SetProjectPath(path);
     generative_->SetProject(std::move(project));
     SL_LOG_INFO("project: " << path.toStdString());
   } catch (const std::exception& e) {
     SL_LOG_WARNING("cannot open project " << path.toStdString() << ": " << e.what()
                                           << "; generated views will not be cached");
+    labels_->SetProject(nullptr, path);  // the Labels tab says why
+    detectors_->SetProjectPath(QString());
   }
 }
 

@@ -15,10 +15,13 @@ class QTabWidget;
 
 namespace synthlens::ui {
 
+class BiasView;
 class ComparisonPanel;
+class DetectorView;
 class EmbeddingView;
 class GenerativePanel;
 class ImageGridModel;
+class LabelPanel;
 class LogPanel;
 
 // The studio window: a virtualised thumbnail grid of the open source on the left, the
@@ -41,6 +44,11 @@ class MainWindow : public QMainWindow {
   void ClearGridFilter();
   // Brings the Embeddings tab to the front.
   void ShowEmbeddings();
+  // Brings the Labels tab (hand labelling, docs/labelling.md) to the front.
+  void ShowLabels();
+  // Brings the Detectors tab (artifact detectors, learned detector) / the Bias tab to the front.
+  void ShowDetectors();
+  void ShowBias();
   // Opens (creating if needed) the project that stores generated views and their provenance.
   // Failing to open it is logged; the studio then works without the cache.
   void OpenProject(const QString& path);
@@ -55,6 +63,9 @@ class MainWindow : public QMainWindow {
   ComparisonPanel* comparison() const { return comparison_; }
   GenerativePanel* generative() const { return generative_; }
   EmbeddingView* embeddings() const { return embeddings_; }
+  LabelPanel* labels() const { return labels_; }
+  DetectorView* detectors() const { return detectors_; }
+  BiasView* bias() const { return bias_; }
   bool opening() const;
 
  signals:
@@ -77,6 +88,9 @@ class MainWindow : public QMainWindow {
   ComparisonPanel* comparison_ = nullptr;
   GenerativePanel* generative_ = nullptr;
   EmbeddingView* embeddings_ = nullptr;
+  LabelPanel* labels_ = nullptr;
+  DetectorView* detectors_ = nullptr;
+  BiasView* bias_ = nullptr;
   QTabWidget* tabs_ = nullptr;
   // Whether the panels' shown views belong to the current image (they lag while regenerating).
   bool classic_current_ = false;

@@ -10,9 +10,12 @@
 #include "core/infer/device.h"
 #include "core/util/parallel.h"
 #include "core/util/version.h"
+#include "ui/bias_view.h"
 #include "ui/comparison_panel.h"
+#include "ui/detector_view.h"
 #include "ui/embedding_view.h"
 #include "ui/generative_panel.h"
+#include "ui/learned_detector.h"
 #include "ui/main_window.h"
 
 int main(int argc, char** argv) {
@@ -44,6 +47,23 @@ int main(int argc, char** argv) {
                                 QStringLiteral("Open on the Embeddings tab (the screenshot then "
                                                "waits for the projection)"));
   parser.addOption(embeddings);
+  QCommandLineOption labels(QStringLiteral("labels"),
+                            QStringLiteral("Open on the Labels tab (hand labelling)"));
+  parser.addOption(labels);
+  QCommandLineOption detectors(QStringLiteral("detectors"),
+                               QStringLiteral("Open on the Detectors tab and run the detectors once "
+                                              "the source is open (the screenshot waits for them)"));
+  parser.addOption(detectors);
+  QCommandLineOption bias(QStringLiteral("bias"),
+                          QStringLiteral("Open on the Bias tab and run the bias report once the "
+                                         "source is open (the screenshot waits for it)"));
+  parser.addOption(bias);
+  QCommandLineOption reference(QStringLiteral("reference"),
+                               QStringLiteral("Reference (real) set of the Detectors and Bias tabs "
+                                              "(default: fashion-mnist:test; 'same' for the source "
+                                              "itself)"),
+                               QStringLiteral("SRC"));
+  parser.addOption(reference);
   QCommandLineOption synthetic(QStringLiteral("synthetic"),
                                QStringLiteral("A synthetic image set (SRC) to plot and compare in "
                                               "the Embeddings tab"),
@@ -90,19 +110,46 @@ int main(int argc, char** argv) {
   }
   const bool on_embeddings = parser.isSet(embeddings);
   if (on_embeddings) window.ShowEmbeddings();
+  if (parser.isSet(labels)) window.ShowLabels();
+  if (parser.isSet(reference)) {
+    const QString spec = parser.value(reference) == QStringLiteral("same") ? QString()
+                                                                          : parser.value(reference);
+    window.detectors()->SetReference(spec);
+    window.bias()->SetReference(spec);
+  }
+  const bool run_detectors = parser.isSet(detectors);
+  const bool run_bias = parser.isSet(bias);
+  if (run_bias) window.ShowBias();
+  if (run_detectors) window.ShowDetectors();
+  if (run_detectors || run_bias) {
+    QObject::connect(&window, &synthlens::ui::MainWindow::SourceOpened, &window,
+                     [&window, run_detectors, run_bias] {
+                       if (run_detectors) window.detectors()->Run();
+                       if (run_bias) window.bias()->Run();
+                     });
+  }
   const QStringList args = parser.positionalArguments();
   window.OpenSource(args.isEmpty() ? QStringLiteral("fashion-mnist:test") : args.front());
   if (parser.isSet(screenshot)) {
     const QString file = parser.value(screenshot);
     // Grab once the classic views are shown and the generative panel is idle (or has no model).
     auto* poll = new QTimer(&window);
-    QObject::connect(poll, &QTimer::timeout, &window, [&window, file, poll, on_embeddings] {
+    QObject::connect(poll, &QTimer::timeout, &window, [&window, file, poll, on_embeddings,
+                                                       run_detectors, run_bias] {
       if (window.comparison()->busy() || window.generative()->busy() ||
           window.comparison()->shown_view_count() == 0) {
         return;
       }
       if (on_embeddings && (window.embeddings()->busy() || !window.embeddings()->has_projection())) {
         return;
+      }
+      if (run_detectors && (window.detectors()->busy() || !window.detectors()->has_result())) {
+        // A failed run leaves busy() false without a result: stop waiting once it said so.
+        if (!window.detectors()->status_text().startsWith(QStringLiteral("Detectors failed"))) return;
+      }
+      if (run_detectors && window.detectors()->learned()->busy()) return;
+      if (run_bias && (window.bias()->busy() || !window.bias()->has_report())) {
+        if (!window.bias()->status_text().startsWith(QStringLiteral("Bias report failed"))) return;
       }
       poll->stop();
       QTimer::singleShot(1500, &window, [&window, file] {
