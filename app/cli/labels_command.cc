@@ -80,27 +80,27 @@ CommandRunner RegisterLabelsCommand(CLI::App& app) {
   auto a = std::make_shared<LabelsArgs>();
 
   auto* categories = cmd->add_subcommand("categories", "List (or add to) the artifact taxonomy");
-  categories->add_option("--project", a->project, "Project file (.slproj)")->required();
+  categories->add_option("--project", a->project, "Project file (e.g. studio.synthlens)")->required();
   categories->add_option("--add", a->add, "Add a category with this name");
   categories->add_option("--color", a->color, "Its color, #rrggbb (with --add)");
   categories->add_option("--description", a->description, "Its description (with --add)");
   categories->add_flag("--json", a->json, "Print JSON");
 
   auto* exp = cmd->add_subcommand("export", "Write labels as CSV or COCO JSON (atomically)");
-  exp->add_option("--project", a->project, "Project file (.slproj)")->required();
+  exp->add_option("--project", a->project, "Project file (e.g. studio.synthlens)")->required();
   exp->add_option("--format", a->format, "csv or coco (default: from --out's extension)");
   exp->add_option("--out", a->out, "Output file")->required();
   exp->add_option("--source", a->source, "Only labels of this image source");
 
   auto* imp = cmd->add_subcommand("import", "Merge labels from CSV or COCO JSON (one undo step)");
-  imp->add_option("--project", a->project, "Project file (.slproj)")->required();
+  imp->add_option("--project", a->project, "Project file (e.g. studio.synthlens)")->required();
   imp->add_option("--in", a->in, "Input file")->required();
   imp->add_option("--format", a->format, "csv or coco (default: from --in's extension)");
   imp->add_option("--source", a->source,
                   "COCO: image source of images without a synthlens_source field");
 
   auto* stats = cmd->add_subcommand("stats", "Counts of labelled, clean and artifact images");
-  stats->add_option("--project", a->project, "Project file (.slproj)")->required();
+  stats->add_option("--project", a->project, "Project file (e.g. studio.synthlens)")->required();
   stats->add_option("--source", a->source, "Only labels of this image source");
   stats->add_flag("--json", a->json, "Print JSON");
 

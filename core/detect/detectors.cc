@@ -266,6 +266,55 @@ double Oversaturation(const cv::Mat& image) {
   return sum / (static_cast<double>(image.rows) * image.cols);
 }
 
+// Crushed shadows: the transition out of the clipped region (8-bit luma <= 1). A clean image's
+// dark regions fade into black through a toe of near-black values; clipping (x - a) * g cuts the
+// toe away, so the pixels next to the black region jump straight to mid-tones. Over all
+// 4-neighbour pairs (clipped pixel, unclipped pixel) the score is the log-odds of a hard step
+// (neighbour luma > kShadowToe) against a soft one (2..kShadowToe), with +1 on both counts so an
+// image without black pixels scores 0 and more evidence scores further from 0.
+constexpr int kShadowClip = 1;
+constexpr int kShadowToe = 4;
+
+cv::Mat LumaOf(const cv::Mat& image) {
+  static const auto kTables = [] {
+    std::array<std::array<double, 256>, 3> t{};
+    const double w[3] = {0.241, 0.691, 0.068};
+    for (int c = 0; c < 3; ++c)
+      for (int v = 0; v < 256; ++v) t[c][v] = w[c] * v * v;
+    return t;
+  }();
+  const int ch = image.channels();
+  cv::Mat out(image.size(), CV_8U);
+  for (int y = 0; y < image.rows; ++y) {
+    const uint8_t* p = image.ptr<uint8_t>(y);
+    uint8_t* q = out.ptr<uint8_t>(y);
+    for (int x = 0; x < image.cols; ++x, p += ch) {
+      const int r = p[0], g = ch == 1 ? p[0] : p[1], b = ch == 1 ? p[0] : p[2];
+      const double l = std::sqrt(kTables[0][r] + kTables[1][g] + kTables[2][b]);
+      q[x] = static_cast<uint8_t>(std::min(255, static_cast<int>(std::lround(l))));
+    }
+  }
+  return out;
+}
+
+double ShadowClipSteps(const cv::Mat& luma) {
+  int64_t hard = 0, soft = 0;
+  auto pair = [&](int a, int b) {
+    if ((a <= kShadowClip) == (b <= kShadowClip)) return;
+    const int q = std::max(a, b);
+    (q > kShadowToe ? hard : soft)++;
+  };
+  for (int y = 0; y < luma.rows; ++y) {
+    const uint8_t* p = luma.ptr<uint8_t>(y);
+    const uint8_t* below = y + 1 < luma.rows ? luma.ptr<uint8_t>(y + 1) : nullptr;
+    for (int x = 0; x < luma.cols; ++x) {
+      if (x + 1 < luma.cols) pair(p[x], p[x + 1]);
+      if (below) pair(p[x], below[x]);
+    }
+  }
+  return std::log((hard + 1.0) / (soft + 1.0));
+}
+
 }  // namespace
 
 const std::vector<DetectorInfo>& PixelDetectors() {
@@ -276,8 +325,10 @@ const std::vector<DetectorInfo>& PixelDetectors() {
       {"periodic",
        "sharp peak in the power spectrum of the noise residual (image - median3)",
        "Corvi et al. 2023, detection of diffusion-generated images (residual fingerprints)", 99},
-      {"blur", "little Laplacian energy relative to image variance on a <= 128 px copy",
-       "cleanvision blurry check (edge strength on a small copy)", 99},
+      {"blur",
+       "less high-frequency spectrum (upper 3/4 of bins, relative to the image's own low band) "
+       "than the reference (minus the mean z-score)",
+       "cleanvision blurry check, measured against the reference spectrum", 99},
       {"noise", "noise sigma (8-bit units) of the Immerkaer residual in the flattest tenth of the image",
        "Immerkaer 1996, Fast noise variance estimation", 99},
       {"dark", "1 - 99th percentile of the luma: even the brightest pixels are dark",
@@ -286,8 +337,10 @@ const std::vector<DetectorInfo>& PixelDetectors() {
        "cleanvision light check", 99},
       {"clipped_highlights", "fraction of pixels with luma >= 254 (burnt-out highlights)",
        "exposure clipping check", 99},
-      {"clipped_shadows", "fraction of pixels with luma <= 1 (crushed shadows)",
-       "exposure clipping check", 99},
+      {"clipped_shadows",
+       "crushed shadows: log-odds of hard (luma > 4) vs soft (2..4) neighbours of luma <= 1 "
+       "pixels plus log of the luma <= 1 count over the 2..4 count (pile-up, no dark toe)",
+       "exposure clipping check (histogram pile-up with a depleted band above it)", 99},
       {"oversaturation",
        "saturated colours clipped at a channel limit (mean saturation of clipped pixels)",
        "Lin et al. 2023, CFG over-exposure", 99},
@@ -352,10 +405,12 @@ Result<PixelFeatures> AnalyzeImage(const cv::Mat& image, const DetectOptions& op
   f.raw[kNoise] = NoiseSigma(work);
   f.raw[kDark] = 1.0 - HistPercentile(luma, n, 99) / 255.0;
   f.raw[kLight] = HistPercentile(luma, n, 5) / 255.0;
-  f.raw[kClippedHighlights] = 0;
-  f.raw[kClippedShadows] = 0;
   f.raw[kClippedHighlights] = static_cast<double>(luma[254] + luma[255]) / n;
-  f.raw[kClippedShadows] = static_cast<double>(luma[0] + luma[1]) / n;
+  // Hard steps out of black plus the pile-up at black over the near-black band: the first term
+  // sees clipping next to edges, the second a clipped smooth gradient (whose steps stay soft).
+  f.raw[kClippedShadows] =
+      ShadowClipSteps(LumaOf(image)) +
+      std::log((luma[0] + luma[1] + 1.0) / (luma[2] + luma[3] + luma[4] + 1.0));
   f.raw[kOversaturation] = Oversaturation(image);
   f.raw[kLowInformation] = -f.stats.entropy;
   {
@@ -385,6 +440,21 @@ Result<Reference> FitReference(const std::vector<PixelFeatures>& features) {
   r.count = static_cast<int64_t>(features.size());
   MeanSpectrum(features, &r.spectrum_mean, &r.spectrum_std);
   for (double& s : r.spectrum_std) s = std::max(s, 1e-6);
+  r.blur_mean.assign(kSpectrumBins, 0.0);
+  std::vector<double> sq(kSpectrumBins, 0.0);
+  for (const auto& f : features) {
+    const std::vector<double> p = BlurProfile(f.spectrum);
+    for (int b = 0; b < kSpectrumBins; ++b) {
+      r.blur_mean[b] += p[b];
+      sq[b] += p[b] * p[b];
+    }
+  }
+  const double n = static_cast<double>(features.size());
+  r.blur_std.resize(kSpectrumBins);
+  for (int b = 0; b < kSpectrumBins; ++b) {
+    r.blur_mean[b] /= n;
+    r.blur_std[b] = std::max(1e-6, std::sqrt(std::max(0.0, sq[b] / n - r.blur_mean[b] * r.blur_mean[b])));
+  }
   return r;
 }
 
@@ -403,7 +473,25 @@ std::vector<double> ScoreImage(const PixelFeatures& f, const Reference& ref) {
     acc += z * z;
   }
   s[kSpectral] = std::sqrt(acc / cnt);
+  if (ref.blur_mean.size() == static_cast<size_t>(kSpectrumBins) &&
+      ref.blur_std.size() == static_cast<size_t>(kSpectrumBins)) {
+    const std::vector<double> p = BlurProfile(f.spectrum);
+    double z = 0;
+    for (int b = kBlurHighFrom; b < kSpectrumBins; ++b)
+      z += (p[b] - ref.blur_mean[b]) / ref.blur_std[b];
+    s[kBlur] = -z / (kSpectrumBins - kBlurHighFrom);
+  }
   return s;
+}
+
+std::vector<double> BlurProfile(const std::vector<double>& spectrum) {
+  SL_CHECK(spectrum.size() == static_cast<size_t>(kSpectrumBins), "spectrum size");
+  double low = 0;
+  for (int b = 0; b < kBlurLowBins; ++b) low += spectrum[b];
+  low /= kBlurLowBins;
+  std::vector<double> p(spectrum);
+  for (double& v : p) v -= low;
+  return p;
 }
 
 void MeanSpectrum(const std::vector<PixelFeatures>& features, std::vector<double>* mean,

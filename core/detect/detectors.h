@@ -81,14 +81,27 @@ struct Reference {
   int64_t count = 0;
   std::vector<double> spectrum_mean;  // per bin, kSpectrumBins
   std::vector<double> spectrum_std;   // per bin (floored at 1e-6)
+  // "blur": mean and std (floored at 1e-6) per bin of the contrast-normalised spectrum, i.e.
+  // spectrum[b] minus the mean of the image's own bins [0, kBlurLowBins) (BlurProfile()).
+  std::vector<double> blur_mean;
+  std::vector<double> blur_std;
 };
+
+// "blur" uses the spectrum relative to the image's own low band: bins [0, kBlurLowBins) set the
+// level, bins [kBlurHighFrom, kSpectrumBins) are compared with the reference.
+inline constexpr int kBlurLowBins = kSpectrumBins / 8;
+inline constexpr int kBlurHighFrom = kSpectrumBins / 4;
+// spectrum[b] - mean(spectrum[0 .. kBlurLowBins)), kSpectrumBins values.
+std::vector<double> BlurProfile(const std::vector<double>& spectrum);
 
 // Fails for an empty set.
 Result<Reference> FitReference(const std::vector<PixelFeatures>& reference_features);
 
 // One score per PixelDetectors() entry (higher = more suspicious). "spectral" is the RMS of the
-// per-bin z-score (spectrum - mean) / std over bins [kSpectrumBins / 8, kSpectrumBins); the rest
-// equal PixelFeatures::raw.
+// per-bin z-score (spectrum - mean) / std over bins [kSpectrumBins / 8, kSpectrumBins); "blur" is
+// minus the mean z-score of BlurProfile() against Reference::blur_mean/std over bins
+// [kBlurHighFrom, kSpectrumBins) (less high-frequency energy than the reference, relative to the
+// image's own low band); the rest equal PixelFeatures::raw.
 std::vector<double> ScoreImage(const PixelFeatures& features, const Reference& reference);
 
 // Mean and standard deviation of the spectra of a set (what the studio plots: an image's spectrum

@@ -162,10 +162,16 @@ TEST(DetectorsTest, EachPlantedArtifactRaisesItsDetector) {
   auto c = AnalyzeImage(clean);
   ASSERT_TRUE(c.ok());
   for (const auto& a : PlantedArtifacts()) {
-    if (a.name == "duplicate" || a.detector == "clipped_shadows") continue;
+    if (a.name == "duplicate") continue;
     SCOPED_TRACE(a.name);
     auto p = AnalyzeImage(PlantArtifact(clean, a.name, 1));
     ASSERT_TRUE(p.ok());
+    if (a.detector == "blur") {  // reference-relative: scored against the clean image alone
+      auto ref = FitReference({*c});
+      ASSERT_TRUE(ref.ok());
+      const int d = PixelDetectorIndex("blur");
+      EXPECT_GT(ScoreImage(*p, *ref)[d], ScoreImage(*c, *ref)[d]);
+    }
     EXPECT_GT(Raw(*p, a.detector), Raw(*c, a.detector));
   }
 }
@@ -184,9 +190,21 @@ TEST(DetectorsTest, SpectralScoreIsZScoreAgainstReference) {
   EXPECT_NEAR(ScoreImage(f, *r)[0], 0, 1e-12);
   for (int b = 0; b < kSpectrumBins; ++b) f.spectrum[b] += 2 * r->spectrum_std[b];
   EXPECT_NEAR(ScoreImage(f, *r)[0], 2, 1e-9);
+  // "blur": minus the mean z-score of the level-normalised upper bins. The reference mean
+  // spectrum's profile is the reference's mean profile (BlurProfile is linear): score 0; lowering
+  // every upper bin by 2 std (level bins unchanged) scores 2.
+  const int blur = PixelDetectorIndex("blur");
+  f.spectrum = r->spectrum_mean;
+  EXPECT_NEAR(ScoreImage(f, *r)[blur], 0, 1e-9);
+  for (int b = kBlurHighFrom; b < kSpectrumBins; ++b) f.spectrum[b] -= 2 * r->blur_std[b];
+  EXPECT_NEAR(ScoreImage(f, *r)[blur], 2, 1e-9);
   // Other scores are the raw values.
   const auto s = ScoreImage(ref[3], *r);
-  for (size_t d = 1; d < s.size(); ++d) EXPECT_EQ(s[d], ref[3].raw[d]);
+  for (size_t d = 1; d < s.size(); ++d) {
+    if (static_cast<int>(d) != blur) {
+      EXPECT_EQ(s[d], ref[3].raw[d]);
+    }
+  }
   const auto freq = SpectrumFrequencies();
   EXPECT_DOUBLE_EQ(freq.front(), 1.0 / kSpectrumSize);
   EXPECT_DOUBLE_EQ(freq.back(), 0.5);

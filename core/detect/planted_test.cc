@@ -42,10 +42,16 @@ TEST(PlantedTest, FashionMnistNativeMeetsBars) {
   o.clean_count = 300;
   auto r = RunPlantedBenchmark(o);
   ASSERT_TRUE(r.ok()) << r.error();
-  // Known misses at 28 px (docs/detectors.md): Fashion-MNIST's background is already crushed to
-  // black, so clipped shadows are not separable; a faint 3-level grid is below per-image
-  // detectability in a 28 x 28 residual spectrum.
+  // Known misses at 28 px (docs/detectors.md): clipped shadows reach ~0.92 only (about 5% of
+  // Fashion-MNIST items have hard black edges without a dark toe, like a clipped image); a faint
+  // 3-level grid is below per-image detectability in a 28 x 28 residual spectrum.
   ExpectBars(*r, {"clip_shadows", "periodic_grid"});
+  const int shadows = Index(r->detectors, "clipped_shadows");
+  for (size_t a = 0; a < r->artifacts.size(); ++a) {
+    if (r->artifacts[a].name == "clip_shadows") {
+      EXPECT_GE(r->auroc[a][shadows], 0.88);
+    }
+  }
   const auto j = nlohmann::json::parse(PlantedBenchmarkJson(*r));
   EXPECT_EQ(j["artifacts"].size(), PlantedArtifacts().size());
   EXPECT_EQ(j["detectors"].size(), PixelDetectors().size() + 1);
@@ -59,7 +65,7 @@ TEST(PlantedTest, FashionMnistUpscaledMeetsBars) {
   o.size = 112;
   auto r = RunPlantedBenchmark(o);
   ASSERT_TRUE(r.ok()) << r.error();
-  ExpectBars(*r, {"clip_shadows"});
+  ExpectBars(*r, {});
 }
 
 TEST(PlantedTest, PlantsKeepSizeAndAreDeterministic) {

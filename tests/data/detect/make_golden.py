@@ -129,6 +129,19 @@ def jpeg_zeroed(g):
     return float(np.mean(fr)) if fr else 0.0
 
 
+def shadow_clip_steps(luma):
+    """Log-odds of hard (> 4) vs soft (2..4) 4-neighbours of luma <= 1 pixels (8-bit luma)."""
+    l = np.minimum(255, np.floor(luma + 0.5)).astype(int)
+    hard = soft = 0
+    for a, b in ((l[:, :-1], l[:, 1:]), (l[:-1, :], l[1:, :])):
+        edge = (a <= 1) != (b <= 1)
+        q = np.maximum(a, b)[edge]
+        hard += int((q > 4).sum())
+        soft += int((q <= 4).sum())
+    pile = np.log(((l <= 1).sum() + 1) / (((l >= 2) & (l <= 4)).sum() + 1))
+    return float(np.log((hard + 1) / (soft + 1)) + pile)
+
+
 def hist_percentile(luma, q):
     h = np.bincount(np.minimum(255, np.floor(luma + 0.5).astype(int)).ravel(), minlength=256)
     c = np.cumsum(h)
@@ -161,7 +174,7 @@ for name, img in images.items():
         "dark": 1 - hist_percentile(luma, 99) / 255,
         "light": hist_percentile(luma, 5) / 255,
         "clipped_highlights": float((np.floor(luma + 0.5) >= 254).mean()),
-        "clipped_shadows": float((np.floor(luma + 0.5) <= 1).mean()),
+        "clipped_shadows": shadow_clip_steps(luma),
         "colour_cast": float(np.sqrt(((means - m) ** 2).mean()) / (m + 0.05)),
         "low_information": -st["entropy"],
     }
