@@ -11,7 +11,6 @@
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrent>
 #include <algorithm>
 #include <cmath>
 
@@ -21,11 +20,6 @@
 #include "ui/detector_reference.h"
 
 namespace synthlens::ui {
-
-struct BiasView::Outcome {
-  Result<std::string> result = Result<std::string>::Failure("not run");
-  std::string synthetic;
-};
 
 namespace {
 
@@ -69,18 +63,19 @@ QString BiasView::Number(double v) {
   return QString::number(v, 'f', a >= 100 ? 2 : 4);
 }
 
-BiasView::BiasView(QWidget* parent) : QWidget(parent) {
+BiasView::BiasView(QWidget* parent)
+    : QWidget(parent),
+      job_(
+          this, [this] { OnJobEnded(); }, [this] { Run(); },
+          [this](Result<std::string> result, bool cancelled) {
+            OnJobFinished(std::move(result), cancelled);
+          }) {
   BuildUi();
-  connect(&watcher_, &QFutureWatcher<std::shared_ptr<Outcome>>::finished, this,
-          &BiasView::OnJobFinished);
   Clear(tr("No bias report yet: Run bias report"));
 }
 
-BiasView::~BiasView() {
-  rerun_ = false;
-  Cancel();
-  watcher_.waitForFinished();
-}
+// job_ cancels and waits for its worker.
+BiasView::~BiasView() = default;
 
 void BiasView::BuildUi() {
   auto* layout = new QVBoxLayout(this);
@@ -92,7 +87,7 @@ void BiasView::BuildUi() {
   bar->addWidget(run_button_);
   bar->addWidget(reference_field_, 1);
   layout->addLayout(bar);
-  status_row_ = AddJobStatusRow(this, layout, QString(), [this] { return permille_; });
+  status_row_ = AddJobStatusRow(this, layout, QString(), [this] { return job_.permille(); });
   inputs_label_ = new QLabel(this);
   inputs_label_->setWordWrap(true);
   layout->addWidget(inputs_label_);
@@ -169,10 +164,7 @@ void BiasView::BuildUi() {
   layout->addWidget(split, 1);
 
   connect(run_button_, &QPushButton::clicked, this, &BiasView::Run);
-  connect(status_row_.cancel, &QPushButton::clicked, this, [this] {
-    rerun_ = false;
-    Cancel();
-  });
+  connect(status_row_.cancel, &QPushButton::clicked, this, [this] { job_.CancelAll(); });
 }
 
 QString BiasView::status_text() const { return status_row_.label->text(); }
@@ -180,8 +172,7 @@ QString BiasView::status_text() const { return status_row_.label->text(); }
 QString BiasView::chi_square_text() const { return chi_label_->text(); }
 
 void BiasView::SetSource(std::shared_ptr<const ImageSource> source) {
-  rerun_ = false;
-  Cancel();
+  job_.CancelAll();
   source_ = std::move(source);
   if (source_) reference_field_->SetSourceSpec(Q(source_->spec()));
   Clear(source_ ? tr("No bias report for %1 yet: Run bias report").arg(Q(source_->spec()))
@@ -202,11 +193,7 @@ void BiasView::Run() {
     status_row_.label->setText(tr("Open a source first"));
     return;
   }
-  if (running_) {
-    rerun_ = true;
-    Cancel();
-    return;
-  }
+  if (job_.Supersede()) return;  // runs again once the old job has ended
   BiasJobOptions options;
   options.synthetic = source_->spec();
   options.real = reference_field_->Resolve(Q(options.synthetic)).toStdString();
@@ -218,65 +205,43 @@ void BiasView::Run() {
     SL_LOG_ERROR("bias: " << problem);
     return;
   }
-  cancel_ = std::make_shared<std::atomic<bool>>(false);
-  permille_ = std::make_shared<std::atomic<int>>(0);
-  auto cancel = cancel_;
-  auto permille = permille_;
-  running_ = true;
+  running_synthetic_ = options.synthetic;
   ShowJobProgress(status_row_);
   status_row_.label->setText(tr("Bias report: %1 (synthetic) vs %2 (real)…")
                                  .arg(Q(options.synthetic), Q(options.real)));
   run_button_->setText(tr("Restart"));
-  watcher_.setFuture(QtConcurrent::run([options, cancel, permille]() -> std::shared_ptr<Outcome> {
-    auto outcome = std::make_shared<Outcome>();
-    outcome->synthetic = options.synthetic;
-    const ProgressFn progress = [cancel, permille](double f) {
-      permille->store(static_cast<int>(1000.0 * std::clamp(f, 0.0, 1.0)));
-      return !cancel->load();
-    };
-    try {
-      outcome->result = RunBiasJob(options, progress, [](const SourceIssue& issue) {
-        SL_LOG_WARNING("bias: skipped " << issue.file << ": " << issue.reason);
-      });
-    } catch (const std::exception& e) {
-      outcome->result = Result<std::string>::Failure(e.what());
-    }
-    return outcome;
-  }));
+  job_.Start([options](const ProgressFn& progress) {
+    return RunBiasJob(options, progress, [](const SourceIssue& issue) {
+      SL_LOG_WARNING("bias: skipped " << issue.file << ": " << issue.reason);
+    });
+  });
 }
 
-void BiasView::Cancel() {
-  if (cancel_) cancel_->store(true);
-}
+void BiasView::Cancel() { job_.Cancel(); }
 
-void BiasView::OnJobFinished() {
-  running_ = false;
+void BiasView::OnJobEnded() {
   HideJobProgress(status_row_);
   run_button_->setText(tr("Run bias report"));
-  std::shared_ptr<Outcome> outcome = watcher_.result();
-  const bool cancelled = cancel_ && cancel_->load();
-  if (rerun_) {
-    rerun_ = false;
-    Run();
+}
+
+void BiasView::OnJobFinished(Result<std::string> result, bool cancelled) {
+  if (!source_ || running_synthetic_ != source_->spec()) {
+    emit JobFinished(false);  // the report belonged to a source that is no longer open
     return;
   }
-  if (!source_ || !outcome || outcome->synthetic != source_->spec()) {
-    emit JobFinished(false);
-    return;
-  }
-  if (cancelled || (!outcome->result.ok() && outcome->result.error() == "cancelled")) {
+  if (cancelled) {
     status_row_.label->setText(has_report() ? tr("Bias report: cancelled (showing the previous one)")
                                             : tr("Bias report: cancelled"));
     emit JobFinished(false);
     return;
   }
-  if (!outcome->result.ok()) {
-    status_row_.label->setText(tr("Bias report failed: %1").arg(Q(outcome->result.error())));
-    SL_LOG_ERROR("bias: " << outcome->result.error());
+  if (!result.ok()) {
+    status_row_.label->setText(tr("Bias report failed: %1").arg(Q(result.error())));
+    SL_LOG_ERROR("bias: " << result.error());
     emit JobFinished(false);
     return;
   }
-  if (!SetReportJson(Q(*outcome->result))) {
+  if (!SetReportJson(Q(*result))) {
     emit JobFinished(false);
     return;
   }

@@ -1,15 +1,16 @@
 #pragma once
 
-#include <QFutureWatcher>
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
 #include <QWidget>
-#include <atomic>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/io/image_source.h"
+#include "core/util/result.h"
+#include "ui/background_job.h"
 #include "ui/job_status_row.h"
 
 class QCustomPlot;
@@ -47,7 +48,7 @@ class BiasView : public QWidget {
 
   void Run();  // supersedes a running report
   void Cancel();
-  bool busy() const { return running_; }
+  bool busy() const { return job_.busy(); }
   bool has_report() const { return !report_.isEmpty(); }
   const QJsonObject& report() const { return report_; }
   QString report_json() const { return report_json_; }
@@ -80,7 +81,8 @@ class BiasView : public QWidget {
 
  private:
   void BuildUi();
-  void OnJobFinished();
+  void OnJobEnded();
+  void OnJobFinished(Result<std::string> result, bool cancelled);
   void Clear(const QString& message);
   void RenderBalance(const QJsonObject& balance);
   void RenderShifts(const QJsonObject& shifts);
@@ -92,12 +94,8 @@ class BiasView : public QWidget {
   QJsonObject report_;
   QString report_json_;
 
-  struct Outcome;
-  QFutureWatcher<std::shared_ptr<Outcome>> watcher_;
-  std::shared_ptr<std::atomic<bool>> cancel_;
-  std::shared_ptr<std::atomic<int>> permille_;
-  bool running_ = false;
-  bool rerun_ = false;
+  BackgroundJob<std::string> job_;
+  std::string running_synthetic_;  // the synthetic spec of the running (or last) job
 
   QPushButton* run_button_ = nullptr;
   ReferenceField* reference_field_ = nullptr;

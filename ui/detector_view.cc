@@ -13,7 +13,6 @@
 #include <QTableWidget>
 #include <QTimer>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrent>
 #include <algorithm>
 #include <cmath>
 
@@ -30,12 +29,6 @@
 
 namespace synthlens::ui {
 
-struct DetectorView::Outcome {
-  Result<DetectJobResult> result = Result<DetectJobResult>::Failure("not run");
-  std::string input;
-  std::string reference;
-};
-
 namespace {
 
 // Okabe-Ito: the reference in blue, the image in vermillion (as real/synthetic elsewhere).
@@ -48,22 +41,24 @@ QString Q(const std::string& s) { return QString::fromStdString(s); }
 }  // namespace
 
 DetectorView::DetectorView(ImageGridModel* grid_model, QListView* grid, QWidget* parent)
-    : QWidget(parent), grid_model_(grid_model), grid_(grid) {
+    : QWidget(parent),
+      grid_model_(grid_model),
+      grid_(grid),
+      job_(
+          this, [this] { OnJobEnded(); }, [this] { Run(); },
+          [this](Result<DetectJobResult> result, bool cancelled) {
+            OnJobFinished(std::move(result), cancelled);
+          }) {
   learned_ = new LearnedDetector(this);
   BuildUi();
-  connect(&watcher_, &QFutureWatcher<std::shared_ptr<Outcome>>::finished, this,
-          &DetectorView::OnJobFinished);
   connect(grid_->selectionModel(), &QItemSelectionModel::currentChanged, this,
           &DetectorView::OnGridCurrentChanged);
   connect(learned_, &LearnedDetector::Updated, this, &DetectorView::UpdateLearned);
   UpdateLearned();
 }
 
-DetectorView::~DetectorView() {
-  rerun_ = false;
-  Cancel();
-  watcher_.waitForFinished();
-}
+// job_ cancels and waits for its worker.
+DetectorView::~DetectorView() = default;
 
 void DetectorView::BuildUi() {
   auto* layout = new QVBoxLayout(this);
@@ -85,7 +80,7 @@ void DetectorView::BuildUi() {
   layout->addWidget(thresholds_field_);
   connect(thresholds_field_, &QLineEdit::returnPressed, this, &DetectorView::Run);
   status_row_ = AddJobStatusRow(this, layout, tr("No detector results yet: Run detectors"),
-                                [this] { return permille_; });
+                                [this] { return job_.permille(); });
   summary_ = new QLabel(this);
   summary_->setWordWrap(true);
   summary_->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -185,10 +180,7 @@ void DetectorView::BuildUi() {
   learned_tick_->start();
 
   connect(run_button_, &QPushButton::clicked, this, &DetectorView::Run);
-  connect(status_row_.cancel, &QPushButton::clicked, this, [this] {
-    rerun_ = false;
-    Cancel();
-  });
+  connect(status_row_.cancel, &QPushButton::clicked, this, [this] { job_.CancelAll(); });
   connect(filter_box_, &QComboBox::activated, this,
           [this](int i) { SetFlagFilter(filter_box_->itemData(i).toInt()); });
   connect(text_filter_, &QLineEdit::textChanged, this, &DetectorView::SetTextFilter);
@@ -198,7 +190,7 @@ void DetectorView::BuildUi() {
   connect(table_->selectionModel(), &QItemSelectionModel::currentChanged, this,
           &DetectorView::OnTableCurrentChanged);
   connect(reference_field_, &ReferenceField::Changed, this, [this] {
-    if (result_ && !running_) {
+    if (result_ && !job_.busy()) {
       SetStatus(tr("Reference changed to %1: Run detectors to recalibrate")
                     .arg(reference_field_->spec().isEmpty() ? tr("the source itself")
                                                             : reference_field_->spec()));
@@ -216,8 +208,7 @@ QString DetectorView::summary_text() const { return summary_->text(); }
 QString DetectorView::learned_text() const { return learned_label_->text(); }
 
 void DetectorView::SetSource(std::shared_ptr<const ImageSource> source) {
-  rerun_ = false;
-  Cancel();
+  job_.CancelAll();
   source_ = std::move(source);
   source_key_ = source_ ? LabelPanel::SourceKey(Q(source_->spec())) : QString();
   if (source_) reference_field_->SetSourceSpec(Q(source_->spec()));
@@ -250,12 +241,7 @@ void DetectorView::Run() {
     SetStatus(tr("Open a source first"));
     return;
   }
-  if (running_) {
-    // Supersede: the finished handler starts the new run.
-    rerun_ = true;
-    Cancel();
-    return;
-  }
+  if (job_.Supersede()) return;  // runs again once the old job has ended
   DetectJobOptions options;
   options.input = source_->spec();
   const std::string reference = reference_field_->Resolve(Q(options.input)).toStdString();
@@ -268,67 +254,44 @@ void DetectorView::Run() {
     SL_LOG_ERROR("detectors: " << problem);
     return;
   }
-  cancel_ = std::make_shared<std::atomic<bool>>(false);
-  permille_ = std::make_shared<std::atomic<int>>(0);
-  auto cancel = cancel_;
-  auto permille = permille_;
-  running_ = true;
+  running_input_ = options.input;
   running_reference_ = options.reference.empty() ? tr("the source itself") : Q(options.reference);
   ShowJobProgress(status_row_);
   SetStatus(tr("Running the detectors on %1 against %2…").arg(Q(options.input), running_reference_));
   run_button_->setText(tr("Restart"));
-  watcher_.setFuture(QtConcurrent::run([options, cancel, permille]() -> std::shared_ptr<Outcome> {
-    auto outcome = std::make_shared<Outcome>();
-    outcome->input = options.input;
-    outcome->reference = options.reference;
-    const ProgressFn progress = [cancel, permille](double f) {
-      permille->store(static_cast<int>(1000.0 * std::clamp(f, 0.0, 1.0)));
-      return !cancel->load();
-    };
-    try {
-      outcome->result = RunDetectJob(options, progress, [](const SourceIssue& issue) {
-        SL_LOG_WARNING("detectors: skipped " << issue.file << ": " << issue.reason);
-      });
-    } catch (const std::exception& e) {
-      outcome->result = Result<DetectJobResult>::Failure(e.what());
-    }
-    return outcome;
-  }));
+  job_.Start([options](const ProgressFn& progress) {
+    return RunDetectJob(options, progress, [](const SourceIssue& issue) {
+      SL_LOG_WARNING("detectors: skipped " << issue.file << ": " << issue.reason);
+    });
+  });
 }
 
-void DetectorView::Cancel() {
-  if (cancel_) cancel_->store(true);
-}
+void DetectorView::Cancel() { job_.Cancel(); }
 
-void DetectorView::OnJobFinished() {
-  running_ = false;
+void DetectorView::OnJobEnded() {
   HideJobProgress(status_row_);
   run_button_->setText(tr("Run detectors"));
-  std::shared_ptr<Outcome> outcome = watcher_.result();
-  const bool cancelled = cancel_ && cancel_->load();
-  if (rerun_) {
-    rerun_ = false;
-    Run();
-    return;
-  }
-  if (!source_ || !outcome || outcome->input != source_->spec()) {
+}
+
+void DetectorView::OnJobFinished(Result<DetectJobResult> result, bool cancelled) {
+  if (!source_ || running_input_ != source_->spec()) {
     emit JobFinished(false);  // the run belonged to a source that is no longer open
     return;
   }
-  if (cancelled || (!outcome->result.ok() && outcome->result.error() == "cancelled")) {
+  if (cancelled) {
     SetStatus(result_ ? tr("Detectors: cancelled (showing the previous results)")
                       : tr("Detectors: cancelled"));
     emit JobFinished(false);
     return;
   }
-  if (!outcome->result.ok()) {
-    SetStatus(tr("Detectors failed: %1").arg(Q(outcome->result.error())));
-    SL_LOG_ERROR("detectors: " << outcome->result.error());
+  if (!result.ok()) {
+    SetStatus(tr("Detectors failed: %1").arg(Q(result.error())));
+    SL_LOG_ERROR("detectors: " << result.error());
     emit JobFinished(false);
     return;
   }
-  result_ = std::make_shared<const DetectJobResult>(std::move(outcome->result).value());
-  result_reference_ = outcome->reference.empty() ? tr("the source itself") : Q(outcome->reference);
+  result_ = std::make_shared<const DetectJobResult>(std::move(result).value());
+  result_reference_ = running_reference_;
   model_->SetResult(result_);
   table_->resizeColumnsToContents();
   reviewed_.clear();

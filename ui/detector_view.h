@@ -1,15 +1,16 @@
 #pragma once
 
-#include <QFutureWatcher>
 #include <QString>
 #include <QVector>
 #include <QWidget>
-#include <atomic>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/io/image_source.h"
+#include "core/util/result.h"
+#include "ui/background_job.h"
 #include "ui/job_status_row.h"
 
 class QComboBox;
@@ -73,7 +74,7 @@ class DetectorView : public QWidget {
   // Runs the detectors in the background; a running run is cancelled and superseded.
   void Run();
   void Cancel();
-  bool busy() const { return running_; }
+  bool busy() const { return job_.busy(); }
   bool has_result() const { return static_cast<bool>(result_); }
   std::shared_ptr<const DetectJobResult> result() const { return result_; }
   QString status_text() const;
@@ -124,7 +125,8 @@ class DetectorView : public QWidget {
 
  private:
   void BuildUi();
-  void OnJobFinished();
+  void OnJobEnded();
+  void OnJobFinished(Result<DetectJobResult> result, bool cancelled);
   void OnTableCurrentChanged();
   void OnGridCurrentChanged();
   void ShowImage(qint64 source_index);
@@ -146,13 +148,9 @@ class DetectorView : public QWidget {
   qint64 shown_index_ = -1;
   bool syncing_ = false;  // table <-> grid selection sync in progress
 
-  struct Outcome;
-  QFutureWatcher<std::shared_ptr<Outcome>> watcher_;
-  std::shared_ptr<std::atomic<bool>> cancel_;
-  std::shared_ptr<std::atomic<int>> permille_;
-  bool running_ = false;
-  bool rerun_ = false;
-  QString running_reference_;
+  BackgroundJob<DetectJobResult> job_;
+  std::string running_input_;    // the source spec of the running (or last) job
+  QString running_reference_;    // its reference, as shown
 
   QPushButton* run_button_ = nullptr;
   ReferenceField* reference_field_ = nullptr;
