@@ -622,31 +622,25 @@ void LabelPanel::Previous() {
   grid_->scrollTo(index);
 }
 
-bool LabelPanel::Undo() {
-  if (note_dirty_) SaveNote(true);
-  if (!store_) return false;
-  note_session_revision_ = -1;
-  QString text;
-  bool done = false;
-  Act(tr("undoing"), [&] {
-    text = Q(store_->UndoText());
-    done = store_->Undo();
-  });
-  SetStatus(done ? tr("Undid: %1").arg(text) : tr("Nothing to undo"));
-  return done;
-}
+bool LabelPanel::Undo() { return UndoOrRedo(false); }
 
-bool LabelPanel::Redo() {
+bool LabelPanel::Redo() { return UndoOrRedo(true); }
+
+bool LabelPanel::UndoOrRedo(bool redo) {
   if (note_dirty_) SaveNote(true);
   if (!store_) return false;
   note_session_revision_ = -1;
   QString text;
   bool done = false;
-  Act(tr("redoing"), [&] {
-    text = Q(store_->RedoText());
-    done = store_->Redo();
+  Act(redo ? tr("redoing") : tr("undoing"), [&] {
+    text = Q(redo ? store_->RedoText() : store_->UndoText());
+    done = redo ? store_->Redo() : store_->Undo();
   });
-  SetStatus(done ? tr("Redid: %1").arg(text) : tr("Nothing to redo"));
+  if (redo) {
+    SetStatus(done ? tr("Redid: %1").arg(text) : tr("Nothing to redo"));
+  } else {
+    SetStatus(done ? tr("Undid: %1").arg(text) : tr("Nothing to undo"));
+  }
   return done;
 }
 

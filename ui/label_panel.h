@@ -127,6 +127,8 @@ class LabelPanel : public QWidget {
   void showEvent(QShowEvent* event) override;
 
  private:
+  // Undo (false) or redo (true) the store's last step, saving a pending note first.
+  bool UndoOrRedo(bool redo);
   void BuildUi();
   void BuildFileActions();
   void InstallKeyFilters();

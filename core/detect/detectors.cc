@@ -276,13 +276,7 @@ constexpr int kShadowClip = 1;
 constexpr int kShadowToe = 4;
 
 cv::Mat LumaOf(const cv::Mat& image) {
-  static const auto kTables = [] {
-    std::array<std::array<double, 256>, 3> t{};
-    const double w[3] = {0.241, 0.691, 0.068};
-    for (int c = 0; c < 3; ++c)
-      for (int v = 0; v < 256; ++v) t[c][v] = w[c] * v * v;
-    return t;
-  }();
+  const auto& kTables = internal::LumaSquareTables();
   const int ch = image.channels();
   cv::Mat out(image.size(), CV_8U);
   for (int y = 0; y < image.rows; ++y) {

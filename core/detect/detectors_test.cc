@@ -10,24 +10,12 @@
 #include <opencv2/imgproc.hpp>
 
 #include "core/detect/planted.h"
+#include "core/detect/detect_test_util.h"
 #include "core/util/check.h"
 #include "core/util/random.h"
 
 namespace synthlens {
 namespace {
-
-std::string DataDir() {
-  const char* d = std::getenv("SYNTHLENS_TEST_DATA");
-  return std::string(d ? d : "tests/data") + "/detect/";
-}
-
-cv::Mat LoadRgb(const std::string& name) {
-  cv::Mat m = cv::imread(DataDir() + name + ".png", cv::IMREAD_UNCHANGED);
-  SL_CHECK(!m.empty(), "cannot read " << name);
-  if (m.channels() == 3) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
-  if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2RGBA);
-  return m;
-}
 
 double Raw(const PixelFeatures& f, const std::string& name) {
   const int i = PixelDetectorIndex(name);
@@ -68,13 +56,13 @@ TEST(DetectorsTest, RegistryIsStable) {
 }
 
 TEST(DetectorsTest, FeaturesMatchNumpyOracle) {
-  std::ifstream in(DataDir() + "golden.json");
+  std::ifstream in(testing::DetectDataDir() + "golden.json");
   ASSERT_TRUE(in.good());
   const auto golden = nlohmann::json::parse(in);
   for (const char* name : {"rgb_40x30", "grey_28", "rgba_9x7", "rgb_130x96"}) {
     SCOPED_TRACE(name);
     const auto& g = golden[name];
-    auto f = AnalyzeImage(LoadRgb(name));
+    auto f = AnalyzeImage(testing::LoadDetectPng(name));
     ASSERT_TRUE(f.ok()) << f.error();
     ASSERT_EQ(f->spectrum.size(), static_cast<size_t>(kSpectrumBins));
     for (int b = 0; b < kSpectrumBins; ++b)
@@ -91,7 +79,7 @@ TEST(DetectorsTest, FeaturesMatchNumpyOracle) {
 }
 
 TEST(DetectorsTest, PercentileMatchesNumpy) {
-  std::ifstream in(DataDir() + "golden.json");
+  std::ifstream in(testing::DetectDataDir() + "golden.json");
   const auto p = nlohmann::json::parse(in)["percentile"];
   const auto values = p["values"].get<std::vector<double>>();
   for (size_t i = 0; i < p["q"].size(); ++i)

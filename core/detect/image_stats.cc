@@ -11,6 +11,18 @@
 namespace synthlens {
 namespace internal {
 
+const std::array<std::array<double, 256>, 3>& LumaSquareTables() {
+  static const auto tables = [] {
+    std::array<std::array<double, 256>, 3> t{};
+    const double w[3] = {0.241, 0.691, 0.068};
+    for (int c = 0; c < 3; ++c) {
+      for (int v = 0; v < 256; ++v) t[c][v] = w[c] * v * v;
+    }
+    return t;
+  }();
+  return tables;
+}
+
 cv::Mat GreyOf(const cv::Mat& image) {
   SL_CHECK(!image.empty(), "empty image");
   SL_CHECK(image.type() == CV_8UC1 || image.type() == CV_8UC3 || image.type() == CV_8UC4,
@@ -27,13 +39,7 @@ ImageStats ComputeImageStatsImpl(const cv::Mat& image, const cv::Mat& grey,
            "image must be CV_8UC1, CV_8UC3 or CV_8UC4, got type " << image.type());
   SL_CHECK(!image.empty(), "empty image");
   // Squares weighted once per 8-bit value; luma = sqrt(sum) / 255.
-  static const auto kTables = [] {
-    std::array<std::array<double, 256>, 3> t{};
-    const double w[3] = {0.241, 0.691, 0.068};
-    for (int c = 0; c < 3; ++c)
-      for (int v = 0; v < 256; ++v) t[c][v] = w[c] * v * v;
-    return t;
-  }();
+  const auto& kTables = internal::LumaSquareTables();
   const int ch = image.channels();
   const int64_t n = static_cast<int64_t>(image.rows) * image.cols;
   double sum_l = 0, sum_l2 = 0, sum_s = 0;

@@ -10,6 +10,10 @@
 
 namespace synthlens::internal {
 
+// The cleanvision luma weights applied to squared 8-bit values: luma = sqrt(t[0][R] + t[1][G] +
+// t[2][B]) / 255 (t[c][v] = w_c v^2 with w = 0.241, 0.691, 0.068).
+const std::array<std::array<double, 256>, 3>& LumaSquareTables();
+
 // 8-bit grey image: the input for CV_8UC1, else OpenCV's RGB(A)2GRAY (ITU-R 601 weights).
 cv::Mat GreyOf(const cv::Mat& image);
 

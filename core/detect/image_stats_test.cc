@@ -8,32 +8,19 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "core/detect/detect_test_util.h"
 #include "core/util/check.h"
 
 namespace synthlens {
 namespace {
 
-std::string DataDir() {
-  const char* d = std::getenv("SYNTHLENS_TEST_DATA");
-  return std::string(d ? d : "tests/data") + "/detect/";
-}
-
-// PNG from make_golden.py in RGB(A) channel order.
-cv::Mat LoadRgb(const std::string& name) {
-  cv::Mat m = cv::imread(DataDir() + name + ".png", cv::IMREAD_UNCHANGED);
-  SL_CHECK(!m.empty(), "cannot read " << name);
-  if (m.channels() == 3) cv::cvtColor(m, m, cv::COLOR_BGR2RGB);
-  if (m.channels() == 4) cv::cvtColor(m, m, cv::COLOR_BGRA2RGBA);
-  return m;
-}
-
 TEST(ImageStatsTest, MatchesNumpyOracle) {
-  std::ifstream in(DataDir() + "golden.json");
+  std::ifstream in(testing::DetectDataDir() + "golden.json");
   ASSERT_TRUE(in.good());
   const auto golden = nlohmann::json::parse(in);
   for (const char* name : {"rgb_40x30", "grey_28", "rgba_9x7", "rgb_130x96"}) {
     SCOPED_TRACE(name);
-    const cv::Mat img = LoadRgb(name);
+    const cv::Mat img = testing::LoadDetectPng(name);
     const ImageStats s = ComputeImageStats(img);
     const auto& g = golden[name]["stats"];
     for (const auto& [field, value] : ImageStatsFields(s)) {
