@@ -14,6 +14,7 @@
 
 #include "core/infer/encoder.h"
 #include "core/jobs/set_pass_internal.h"
+#include "core/metrics/nearest.h"
 #include "core/train/linear_probe.h"
 #include "core/util/check.h"
 #include "core/util/file_util.h"
@@ -36,63 +37,6 @@ struct Rule {
   bool absolute = false;
   double value = 0;
 };
-
-// Row norms of a CV_32F matrix.
-std::vector<float> RowNorms(const cv::Mat& x) {
-  std::vector<float> norms(x.rows);
-  for (int i = 0; i < x.rows; ++i) norms[i] = static_cast<float>(cv::norm(x.row(i)));
-  return norms;
-}
-
-// For every row of `queries`: the largest cosine to a row of `base` and the index of the
-// nearest base row in Euclidean distance (with that distance). `same`: the two matrices are the
-// same set, so a row never matches itself. Blocked float32 GEMM; exact enough for flags at the
-// 1e-6 level.
-struct Nearest {
-  std::vector<double> max_cosine;
-  std::vector<int64_t> nn;
-  std::vector<double> nn_distance;
-};
-
-Nearest NearestRows(const cv::Mat& queries, const cv::Mat& base, bool same) {
-  Nearest out;
-  const int nq = queries.rows;
-  out.max_cosine.assign(nq, -1.0);
-  out.nn.assign(nq, -1);
-  out.nn_distance.assign(nq, std::numeric_limits<double>::infinity());
-  if (nq == 0 || base.rows == 0) return out;
-  const std::vector<float> qn = RowNorms(queries);
-  const std::vector<float> bn = RowNorms(base);
-  constexpr int kBlock = 256;
-  const int blocks = (nq + kBlock - 1) / kBlock;
-  ParallelFor(blocks, [&](int64_t b) {
-    const int start = static_cast<int>(b) * kBlock;
-    const int end = std::min(nq, start + kBlock);
-    cv::Mat dots;
-    cv::gemm(queries.rowRange(start, end), base, 1.0, cv::noArray(), 0.0, dots, cv::GEMM_2_T);
-    for (int i = start; i < end; ++i) {
-      const float* row = dots.ptr<float>(i - start);
-      double best_cos = -1.0, best_d2 = std::numeric_limits<double>::infinity();
-      int64_t best_j = -1;
-      for (int j = 0; j < base.rows; ++j) {
-        if (same && j == i) continue;
-        const double denom = static_cast<double>(qn[i]) * bn[j];
-        const double cosine = denom > 0 ? row[j] / denom : 0.0;
-        if (cosine > best_cos) best_cos = cosine;
-        const double d2 = static_cast<double>(qn[i]) * qn[i] + static_cast<double>(bn[j]) * bn[j] -
-                          2.0 * row[j];
-        if (d2 < best_d2) {
-          best_d2 = d2;
-          best_j = j;
-        }
-      }
-      out.max_cosine[i] = best_cos;
-      out.nn[i] = best_j;
-      out.nn_distance[i] = std::sqrt(std::max(0.0, best_d2));
-    }
-  });
-  return out;
-}
 
 double Cosine(const cv::Mat& a, const cv::Mat& b) {
   const double na = cv::norm(a), nb = cv::norm(b);
@@ -388,8 +332,8 @@ Result<DetectJobResult> RunDetectJob(const DetectJobOptions& options, const Prog
     result.embeddings = in.embeddings;
     result.reference_embeddings = ref.embeddings;
     // Reference against itself (leave one out): how close real images are to each other.
-    const Nearest ref_nn = NearestRows(ref.embeddings, ref.embeddings, true);
-    const Nearest in_nn = same_set ? ref_nn : NearestRows(in.embeddings, ref.embeddings, false);
+    const NearestRowsResult ref_nn = NearestRows(ref.embeddings, ref.embeddings, true);
+    const NearestRowsResult in_nn = same_set ? ref_nn : NearestRows(in.embeddings, ref.embeddings, false);
     if (progress && !progress(0.96)) return R::Failure("cancelled");
 
     // memorisation: largest cosine to a real image.
@@ -465,6 +409,14 @@ Result<DetectJobResult> RunDetectJob(const DetectJobOptions& options, const Prog
         auto embedded = encoder->Embed(images);
         if (!embedded.ok()) return R::Failure("--sources: " + embedded.error());
         extra = *embedded;
+      }
+      if (!unavailable.empty()) {
+        int64_t views = 0;
+        for (size_t i : with_source) views += unavailable.count(result.source_ids[i]) ? 1 : 0;
+        SL_LOG_WARNING(views << " view(s) name " << unavailable.size() << " source(s) not found in "
+                             << sources_spec << " (e.g. '" << unavailable.begin()->first
+                             << "'); semantic_drift and class_change skip them (--sources names "
+                                "where the views' sources are)");
       }
       auto source_row = [&](const std::string& sid) -> cv::Mat {
         auto it = ref_row.find(sid);
