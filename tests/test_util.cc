@@ -1,7 +1,10 @@
 #include "tests/test_util.h"
 
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdlib>
 #include <filesystem>
@@ -88,6 +91,44 @@ std::string BinaryPath(const std::string& name) {
   const char* dir = std::getenv("SYNTHLENS_BIN_DIR");
   SL_CHECK(dir != nullptr, "SYNTHLENS_BIN_DIR is not set (run the test through ctest)");
   return std::string(dir) + "/" + name;
+}
+
+namespace {
+
+bool ReadCount(int fd, int64_t* count) {
+  ssize_t n;
+  do {
+    n = ::read(fd, count, sizeof(*count));
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(sizeof(*count));
+}
+
+}  // namespace
+
+bool KilledChild::killed() const { return WIFSIGNALED(status); }
+
+KilledChild RunAndKill(const std::function<void(int write_fd)>& child, int64_t target,
+                       int delay_us) {
+  int fds[2];
+  SL_CHECK(::pipe(fds) == 0, "pipe failed");
+  const pid_t pid = ::fork();
+  SL_CHECK(pid >= 0, "fork failed");
+  if (pid == 0) {
+    ::close(fds[0]);
+    child(fds[1]);
+    ::_exit(3);  // the child must not return
+  }
+  ::close(fds[1]);
+  KilledChild result;
+  int64_t count = 0;
+  while (result.reported < target && ReadCount(fds[0], &count)) result.reported = count;
+  if (delay_us > 0) ::usleep(delay_us);
+  ::kill(pid, SIGKILL);
+  SL_CHECK(::waitpid(pid, &result.status, 0) == pid, "waitpid failed");
+  // Commits reported between the last read and the kill.
+  while (ReadCount(fds[0], &count)) result.reported = count;
+  ::close(fds[0]);
+  return result;
 }
 
 }  // namespace synthlens::testing

@@ -49,6 +49,20 @@ std::string WriteIdxPair(const std::string& images_path, const std::string& labe
 // Runs a shell command, returns its exit status and fills stdout/stderr.
 int RunCommand(const std::string& command, std::string* out = nullptr, std::string* err = nullptr);
 
+// A child process killed with SIGKILL while it works (the store's crash tests).
+struct KilledChild {
+  int64_t reported = 0;  // the last count the child wrote on its pipe before it died
+  int status = 0;        // waitpid status
+  bool killed() const;   // died of a signal, not by itself
+};
+
+// Forks; the child runs child(write_fd), which writes an int64_t count after each commit (8-byte
+// pipe writes are atomic) and must not return. The parent reads counts until one is >= target
+// (or the pipe closes), sleeps delay_us, SIGKILLs the child, reaps it and reads the counts the
+// child reported after that last read.
+KilledChild RunAndKill(const std::function<void(int write_fd)>& child, int64_t target,
+                       int delay_us);
+
 // Path of a built binary in the app folder (from SYNTHLENS_BIN_DIR set by ctest).
 std::string BinaryPath(const std::string& name);
 

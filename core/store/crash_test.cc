@@ -70,14 +70,6 @@ std::vector<ViewRecord> MakeBatch(int64_t set, const std::string& source_id) {
 }
 
 // Reads one commit count; false on EOF (the writer died or stopped).
-bool ReadCount(int fd, int64_t* count) {
-  ssize_t n;
-  do {
-    n = ::read(fd, count, sizeof(*count));
-  } while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(sizeof(*count));  // 8-byte pipe writes are atomic
-}
-
 TEST(CrashTest, KilledWriterLosesNoCommitAndLeavesNoPartialTransaction) {
   testing::TempDir dir;
   const std::string path = dir.Join("crash.slproj");
@@ -93,26 +85,11 @@ TEST(CrashTest, KilledWriterLosesNoCommitAndLeavesNoPartialTransaction) {
   int64_t rows = 0;
   for (int round = 0; round < 5; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::close(fds[0]);
-      RunWriter(path, fds[1], "round" + std::to_string(round), -1);
-    }
-    ::close(fds[1]);
-    int64_t reported = 0;
-    int64_t count = 0;
-    while (reported < kTargets[round] && ReadCount(fds[0], &count)) reported = count;
-    if (kDelaysUs[round] > 0) ::usleep(kDelaysUs[round]);
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    // Commits reported between our last read and the kill.
-    while (ReadCount(fds[0], &count)) reported = count;
-    ::close(fds[0]);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself, status " << status;
+    const testing::KilledChild child = testing::RunAndKill(
+        [&](int fd) { RunWriter(path, fd, "round" + std::to_string(round), -1); },
+        kTargets[round], kDelaysUs[round]);
+    const int64_t reported = child.reported;
+    ASSERT_TRUE(child.killed()) << "the writer stopped by itself, status " << child.status;
     ASSERT_GE(reported, kTargets[round]);
 
     auto project = OpenSqliteProject(path);
@@ -160,38 +137,27 @@ TEST(CrashTest, KilledEmbeddingWriterLeavesOnlyCompleteSets) {
   int64_t committed_before = 0;
   for (int round = 0; round < 3; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::close(fds[0]);
-      int code = 0;
-      try {
-        // 8 rows per chunk: a set is 38 chunks, so kills land inside multi-chunk transactions.
-        internal::SetEmbeddingChunkBytesForTesting(8 * 64 * sizeof(float));
-        auto project = OpenSqliteProject(path);
-        for (int64_t commit = committed_before + 1;; ++commit) {
-          project->SaveEmbeddings(MakeEmbeddingSet(commit));
-          const int64_t done = commit - committed_before;
-          if (::write(fds[1], &done, sizeof(done)) != static_cast<ssize_t>(sizeof(done))) break;
-        }
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "embedding writer failed: %s\n", e.what());
-        code = 1;
-      }
-      ::_exit(code);
-    }
-    ::close(fds[1]);
-    int64_t reported = 0, count = 0;
-    while (reported < kTargets[round] && ReadCount(fds[0], &count)) reported = count;
-    if (kDelaysUs[round] > 0) ::usleep(kDelaysUs[round]);
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    while (ReadCount(fds[0], &count)) reported = count;
-    ::close(fds[0]);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself, status " << status;
+    const testing::KilledChild child = testing::RunAndKill(
+        [&](int fd) {
+          int code = 0;
+          try {
+            // 8 rows per chunk: a set is 38 chunks, so kills land inside multi-chunk transactions.
+            internal::SetEmbeddingChunkBytesForTesting(8 * 64 * sizeof(float));
+            auto project = OpenSqliteProject(path);
+            for (int64_t commit = committed_before + 1;; ++commit) {
+              project->SaveEmbeddings(MakeEmbeddingSet(commit));
+              const int64_t done = commit - committed_before;
+              if (::write(fd, &done, sizeof(done)) != static_cast<ssize_t>(sizeof(done))) break;
+            }
+          } catch (const std::exception& e) {
+            std::fprintf(stderr, "embedding writer failed: %s\n", e.what());
+            code = 1;
+          }
+          ::_exit(code);
+        },
+        kTargets[round], kDelaysUs[round]);
+    const int64_t reported = child.reported;
+    ASSERT_TRUE(child.killed()) << "the writer stopped by itself, status " << child.status;
 
     auto project = OpenSqliteProject(path);
     EXPECT_EQ(project->IntegrityCheck(), "ok");

@@ -101,14 +101,6 @@ std::string Snapshot(const LabelStore& store) {
   return out.str();
 }
 
-bool ReadCount(int fd, int64_t* count) {
-  ssize_t n;
-  do {
-    n = ::read(fd, count, sizeof(*count));
-  } while (n < 0 && errno == EINTR);
-  return n == static_cast<ssize_t>(sizeof(*count));
-}
-
 [[noreturn]] void RunLabeller(const std::string& path, int fd) {
   int code = 0;
   try {
@@ -132,24 +124,10 @@ TEST(LabelsCrashTest, KilledLabellerKeepsWholeActionsAndUndoWorks) {
     testing::TempDir dir;
     const std::string path = dir.Join("labels.slproj");
     LabelStore::Open(path);  // created before the child so the kill never lands in creation
-    int fds[2];
-    ASSERT_EQ(::pipe(fds), 0);
-    const pid_t pid = ::fork();
-    ASSERT_GE(pid, 0);
-    if (pid == 0) {
-      ::close(fds[0]);
-      RunLabeller(path, fds[1]);
-    }
-    ::close(fds[1]);
-    int64_t reported = 0, count = 0;
-    while (reported < kTargets[round] && ReadCount(fds[0], &count)) reported = count;
-    if (kDelaysUs[round] > 0) ::usleep(kDelaysUs[round]);
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
-    while (ReadCount(fds[0], &count)) reported = count;
-    ::close(fds[0]);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the labeller stopped by itself, status " << status;
+    const testing::KilledChild child = testing::RunAndKill(
+        [&](int fd) { RunLabeller(path, fd); }, kTargets[round], kDelaysUs[round]);
+    const int64_t reported = child.reported;
+    ASSERT_TRUE(child.killed()) << "the labeller stopped by itself, status " << child.status;
     ASSERT_GE(reported, kTargets[round]);
 
     auto store = LabelStore::Open(path);
