@@ -256,24 +256,23 @@ void LabelPanel::BuildUi() {
 void LabelPanel::BuildFileActions() {
   auto* open = new QAction(tr("Open or Create &Project…"), this);
   connect(open, &QAction::triggered, this, [this] { ChooseProject(true); });
-  auto* export_csv = new QAction(tr("Export Labels as &CSV…"), this);
-  connect(export_csv, &QAction::triggered, this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export labels as CSV"),
-                                                      QStringLiteral("labels.csv"),
-                                                      tr("CSV (*.csv)"));
-    if (path.isEmpty()) return;
-    QString message;
-    if (!ExportLabels(path, false, &message)) QMessageBox::warning(this, tr("Export"), message);
-  });
-  auto* export_coco = new QAction(tr("Export Labels as C&OCO JSON…"), this);
-  connect(export_coco, &QAction::triggered, this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export labels as COCO JSON"),
-                                                      QStringLiteral("labels.json"),
-                                                      tr("COCO JSON (*.json)"));
-    if (path.isEmpty()) return;
-    QString message;
-    if (!ExportLabels(path, true, &message)) QMessageBox::warning(this, tr("Export"), message);
-  });
+  // One export action per format: ask for the file, export, say why when it fails.
+  auto export_action = [this](const QString& text, const QString& title, const QString& file,
+                              const QString& filter, bool coco) {
+    auto* action = new QAction(text, this);
+    connect(action, &QAction::triggered, this, [this, title, file, filter, coco] {
+      const QString path = QFileDialog::getSaveFileName(this, title, file, filter);
+      if (path.isEmpty()) return;
+      QString message;
+      if (!ExportLabels(path, coco, &message)) QMessageBox::warning(this, tr("Export"), message);
+    });
+    return action;
+  };
+  auto* export_csv = export_action(tr("Export Labels as &CSV…"), tr("Export labels as CSV"),
+                                   QStringLiteral("labels.csv"), tr("CSV (*.csv)"), false);
+  auto* export_coco =
+      export_action(tr("Export Labels as C&OCO JSON…"), tr("Export labels as COCO JSON"),
+                    QStringLiteral("labels.json"), tr("COCO JSON (*.json)"), true);
   auto* import = new QAction(tr("&Import Labels (CSV or COCO)…"), this);
   connect(import, &QAction::triggered, this, [this] {
     const QString path = QFileDialog::getOpenFileName(

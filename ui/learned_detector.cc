@@ -48,11 +48,15 @@ void LearnedDetector::SetDetectResult(std::shared_ptr<const DetectJobResult> det
   Cancel();
   detect_ = std::move(detect);
   source_key_ = source_key;
+  error_.clear();
+  Restart();
+}
+
+void LearnedDetector::Restart() {
   ++generation_;
   model_.reset();
   positives_ = negatives_ = 0;
   trained_revision_ = -1;
-  error_.clear();
   if (detect_ && store_) {
     poll_->start();
     Schedule();
@@ -68,10 +72,6 @@ void LearnedDetector::SetProjectPath(const QString& path) {
   project_path_ = path;
   store_.reset();
   error_.clear();
-  model_.reset();
-  positives_ = negatives_ = 0;
-  trained_revision_ = -1;
-  ++generation_;
   if (!path.isEmpty()) {
     try {
       store_ = LabelStore::Open(path.toStdString());
@@ -80,13 +80,7 @@ void LearnedDetector::SetProjectPath(const QString& path) {
       SL_LOG_WARNING("learned detector: " << error_.toStdString());
     }
   }
-  if (detect_ && store_) {
-    poll_->start();
-    Schedule();
-  } else {
-    poll_->stop();
-  }
-  emit Updated();
+  Restart();
 }
 
 void LearnedDetector::SetPollInterval(int milliseconds) { poll_->setInterval(milliseconds); }

@@ -73,6 +73,9 @@ class LearnedDetector : public QObject {
   void Updated();
 
  private:
+  // Drops the model and the label counts (a new detect result or project) and polls the store
+  // again when both are set.
+  void Restart();
   void Schedule();
   void StartTraining();
   void OnTrained();
