@@ -217,7 +217,7 @@ Result<EmbeddingSet> EmbedSource(const ImageSource& source, const Encoder& encod
       const ImageRecord& record = source.record(i);
       if (!image.ok()) {
         ++set.skipped;
-        if (on_issue) on_issue(SourceIssue{record.path.empty() ? record.id : record.path, image.error()});
+        if (on_issue) on_issue(LoadIssue(record, image.error()));
         continue;
       }
       images.push_back(std::move(image).value());

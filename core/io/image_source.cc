@@ -552,6 +552,12 @@ std::string DefaultMnistDir() {
   return env && *env ? env : "/usr/share/datasets/mnist";
 }
 
+SourceIssue LoadIssue(const ImageRecord& record, const std::string& error) {
+  const std::string file = record.path.empty() ? record.id : record.path;
+  const std::string prefix = file + ": ";
+  return {file, error.compare(0, prefix.size(), prefix) == 0 ? error.substr(prefix.size()) : error};
+}
+
 Result<std::unique_ptr<ImageSource>> OpenImageSource(const std::string& spec,
                                                      const SourceOptions& options) {
   SL_CHECK(options.Check(),

@@ -23,6 +23,10 @@ struct SourceIssue {
   std::string reason;
 };
 
+// The issue of an image that failed to load: its file (or id for IDX images) and the error,
+// without the "FILE: " prefix the decoders already put in front, so a report names it once.
+SourceIssue LoadIssue(const ImageRecord& record, const std::string& error);
+
 struct SourceOptions {
   int64_t limit = -1;  // keep the first N images in stable order; -1: all
   DecodeOptions decode;

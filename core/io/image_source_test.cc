@@ -380,3 +380,22 @@ TEST(CsvSourceTest, IntegerLabelsAndNoLabelColumn) {
 
 }  // namespace
 }  // namespace synthlens
+
+namespace synthlens {
+namespace {
+
+TEST(LoadIssueTest, NamesTheFileOnce) {
+  ImageRecord file_record{"a/b.png", 1, "/data/a/b.png"};
+  const SourceIssue prefixed = LoadIssue(file_record, "/data/a/b.png: truncated or corrupt PNG data");
+  EXPECT_EQ(prefixed.file, "/data/a/b.png");
+  EXPECT_EQ(prefixed.reason, "truncated or corrupt PNG data");
+  const SourceIssue plain = LoadIssue(file_record, "network model failed");
+  EXPECT_EQ(plain.reason, "network model failed");
+  ImageRecord idx_record{"test:7", 3, ""};
+  const SourceIssue idx = LoadIssue(idx_record, "test:7: bad row");
+  EXPECT_EQ(idx.file, "test:7");
+  EXPECT_EQ(idx.reason, "bad row");
+}
+
+}  // namespace
+}  // namespace synthlens

@@ -121,8 +121,7 @@ Result<JobSummary> RunAugmentJob(const AugmentJobOptions& options, const Progres
       PendingImage& pending = batch[j];
       if (!pending.ok) {
         ++summary.skipped;
-        if (on_issue) on_issue(SourceIssue{record.path.empty() ? record.id : record.path,
-                                           pending.error});
+        if (on_issue) on_issue(LoadIssue(record, pending.error));
         continue;
       }
       ++summary.images;

@@ -113,8 +113,7 @@ Result<JobSummary> RunGenerateJob(const GenerateJobOptions& options, const Progr
       if (!loaded[static_cast<size_t>(j)].ok()) {
         ++summary.skipped;
         if (on_issue) {
-          on_issue(SourceIssue{record.path.empty() ? record.id : record.path,
-                               loaded[static_cast<size_t>(j)].error()});
+          on_issue(LoadIssue(record, loaded[static_cast<size_t>(j)].error()));
         }
         continue;
       }

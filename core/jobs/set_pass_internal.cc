@@ -5,16 +5,6 @@
 #include "core/util/parallel.h"
 
 namespace synthlens::internal {
-namespace {
-
-// Decoders name the file in their errors; the issue carries it separately.
-SourceIssue Issue(const ImageRecord& record, const std::string& error) {
-  const std::string file = record.path.empty() ? record.id : record.path;
-  const std::string prefix = file + ": ";
-  return {file, error.compare(0, prefix.size(), prefix) == 0 ? error.substr(prefix.size()) : error};
-}
-
-}  // namespace
 
 Result<SetPass> AnalyzeSource(const ImageSource& source, const Encoder* encoder, int batch,
                               const DetectOptions& pixel, const std::string& what,
@@ -33,7 +23,7 @@ Result<SetPass> AnalyzeSource(const ImageSource& source, const Encoder* encoder,
     for (int64_t k = 0; k < end - start; ++k) {
       if (!loaded[k].ok()) {
         ++*skipped;
-        if (on_issue) on_issue(Issue(source.record(start + k), loaded[k].error()));
+        if (on_issue) on_issue(LoadIssue(source.record(start + k), loaded[k].error()));
         continue;
       }
       images.push_back(std::move(loaded[k].value()));
@@ -45,7 +35,7 @@ Result<SetPass> AnalyzeSource(const ImageSource& source, const Encoder* encoder,
       const ImageRecord& record = source.record(kept[k]);
       if (!analysed[k].ok()) {
         ++*skipped;
-        if (on_issue) on_issue(Issue(record, analysed[k].error()));
+        if (on_issue) on_issue(LoadIssue(record, analysed[k].error()));
         continue;
       }
       pass.indices.push_back(kept[k]);
