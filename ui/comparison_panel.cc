@@ -204,6 +204,16 @@ void ComparisonPanel::SetRecipe(const QString& name_or_path) {
   Regenerate();
 }
 
+std::string ComparisonPanel::FigureRecipe() const {
+  const RecipeKnobs base = KnobsOf(base_recipe_), now = CurrentKnobs();
+  const bool edited = std::abs(base.crop_min_scale - now.crop_min_scale) > 1e-9 ||
+                      std::abs(base.color_jitter - now.color_jitter) > 1e-9 ||
+                      std::abs(base.blur_sigma_max - now.blur_sigma_max) > 1e-9;
+  if (edited) return RecipeToJson(WithKnobs(base_recipe_, now));
+  const QString data = recipe_box_->currentData().toString();
+  return data.isEmpty() ? base_recipe_.name : data.toStdString();
+}
+
 void ComparisonPanel::LoadKnobsFromRecipe() {
   const RecipeKnobs knobs = KnobsOf(base_recipe_);
   for (QSlider* slider : {crop_slider_, jitter_slider_, blur_slider_}) slider->blockSignals(true);

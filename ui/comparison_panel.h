@@ -47,6 +47,9 @@ class ComparisonPanel : public QWidget {
   const ImageView* original() const { return original_; }
   const std::vector<AugmentedView>& shown_views() const { return shown_; }
   QString ViewToolTip(int k) const;
+  // The recipe as a figure spec names it: the built-in name or file, or (when the sliders changed
+  // it) the recipe itself as JSON.
+  std::string FigureRecipe() const;
 
  signals:
   void ViewsShown(int count);

@@ -7,6 +7,7 @@
 #include <QHBoxLayout>
 #include <QInputDialog>
 #include <QLabel>
+#include <QMenu>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
@@ -22,9 +23,11 @@
 #include "core/infer/encoder.h"
 #include "core/infer/generator.h"
 #include "core/jobs/embed_job.h"
+#include "core/jobs/sweep_job.h"
 #include "core/metrics/set_metrics.h"
 #include "core/projection/projection.h"
 #include "core/util/logging.h"
+#include "ui/figures/export_dialog.h"
 #include "ui/image_grid_model.h"
 #include "ui/job_status_row.h"
 #include "ui/metrics_panel.h"
@@ -35,11 +38,6 @@ namespace {
 
 constexpr int kDensityThreshold = 20000;
 constexpr int kSweepSteps = 10;  // strengths 0.1, ..., 1.0 (as the generative panel's strip)
-
-// Progress of one stage of a job: maps the stage's [0, 1] into [lo, hi] of the whole.
-ProgressFn Stage(const ProgressFn& whole, double lo, double hi) {
-  return [whole, lo, hi](double f) { return whole(lo + (hi - lo) * std::clamp(f, 0.0, 1.0)); };
-}
 
 struct Embedded {
   cv::Mat matrix;
@@ -230,6 +228,22 @@ void EmbeddingView::BuildUi() {
   connect(plot_, &EmbeddingPlot::SelectionChanged, this, &EmbeddingView::OnSelectionChanged);
   connect(metrics_, &MetricsPanel::CompareRequested, this, &EmbeddingView::Compare);
   connect(metrics_, &MetricsPanel::SweepRequested, this, &EmbeddingView::RunSweep);
+  // Right-click: Export figure… / Copy as image / Copy data, rendered by the figure renderer.
+  plot_->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(plot_, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+    QMenu menu(this);
+    AddFigureActions(&menu, this, [this] { return FigureSpec("embedding"); });
+    menu.exec(plot_->mapToGlobal(pos));
+  });
+  metrics_->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(metrics_, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+    QMenu menu(this);
+    menu.addSection(tr("Metrics table"));
+    AddFigureActions(&menu, this, [this] { return FigureSpec("metrics"); });
+    menu.addSection(tr("Strength sweep"));
+    AddFigureActions(&menu, this, [this] { return FigureSpec("sweep"); });
+    menu.exec(metrics_->mapToGlobal(pos));
+  });
   plot_->SetShowArrows(displacement_box_->isChecked());
   UpdateButtons();
 }
@@ -257,6 +271,31 @@ void EmbeddingView::SetSource(std::shared_ptr<const ImageSource> source) {
                                  : tr("No source"));
   UpdateButtons();
   if (source_ && (auto_compute_ || isVisible())) Compute();
+}
+
+nlohmann::json EmbeddingView::FigureSpec(const std::string& kind) const {
+  if (!source_) return nullptr;
+  const std::string real = source_->spec();
+  const std::string encoder = encoder_package_.toStdString();
+  const uint64_t seed = static_cast<uint64_t>(seed_box_->value());
+  if (kind == "embedding") {
+    nlohmann::json p = {{"real", real}, {"encoder", encoder}, {"seed", seed},
+                        {"method", ProjectionMethodName(static_cast<ProjectionMethod>(method_box_->currentData().toInt()))},
+                        {"colour", color_box_->currentIndex() == 1 ? "class" : "kind"},
+                        {"arrows", displacement_box_->isChecked()}};
+    if (synth_source_) p["synthetic"] = synth_source_->spec();
+    return {{"kind", "embedding"}, {"params", p}};
+  }
+  if (kind == "metrics") {
+    if (!synth_source_) return nullptr;
+    return {{"kind", "metrics"},
+            {"params", {{"real", real}, {"synthetic", synth_source_->spec()}, {"encoder", encoder}, {"seed", seed}}}};
+  }
+  if (kind == "sweep") {
+    return {{"kind", "sweep"},
+            {"params", {{"input", real}, {"model", model_package_.toStdString()}, {"encoder", encoder}, {"seed", seed}}}};
+  }
+  return nullptr;
 }
 
 void EmbeddingView::SetEncoder(const QString& package) {
@@ -484,13 +523,13 @@ void EmbeddingView::Compute() {
     // Embedding dominates for large sources; projection for t-SNE/UMAP.
     const double embed_end = options.method == ProjectionMethod::kPca ? 0.85 : 0.5;
     if (real.matrix.empty()) {
-      auto e = EmbedWithRows(*source, *encoder, project.get(), Stage(progress, 0.0, embed_end * 0.9));
+      auto e = EmbedWithRows(*source, *encoder, project.get(), SubRange(progress, 0.0, embed_end * 0.9));
       if (!e.ok()) return fail(e.error());
       real = std::move(e).value();
     }
     if (synth && synthetic.matrix.empty()) {
       auto e = EmbedWithRows(*synth, *encoder, project.get(),
-                             Stage(progress, embed_end * 0.9, embed_end));
+                             SubRange(progress, embed_end * 0.9, embed_end));
       if (!e.ok()) return fail(e.error());
       synthetic = std::move(e).value();
     }
@@ -502,7 +541,7 @@ void EmbeddingView::Compute() {
     }
     if (!progress(embed_end)) return fail("cancelled");
     if (real.matrix.rows < 2) return fail("fewer than 2 readable images");
-    const ProgressFn project_progress = Stage(progress, embed_end, 1.0);
+    const ProgressFn project_progress = SubRange(progress, embed_end, 1.0);
     cv::Mat pr, ps, pv, map;
     if (options.method == ProjectionMethod::kPca) {
       // PCA is fitted on the real images only; the rest is transformed with its components.
@@ -798,38 +837,18 @@ void EmbeddingView::RunSweep(int images, int steps) {
       ids.push_back(source->record(i).id);
       labels.push_back(source->record(i).label);
     }
-    auto real_emb = encoder->Embed(reals);
-    if (!real_emb.ok()) return fail(real_emb.error());
+    SweepOptions options;
+    options.strengths.clear();
+    for (int k = 1; k <= kSweepSteps; ++k) options.strengths.push_back(k / static_cast<double>(kSweepSteps));
+    options.steps = steps;
+    options.seed = seed;
+    auto sweep = RunStrengthSweep(*generator, *encoder, reals, ids, labels, options, progress);
+    if (!sweep.ok()) return fail(sweep.error());
     std::vector<double> strengths;
     std::vector<QString> jsons;
-    SetMetricsOptions metrics;
-    metrics.seed = seed;
-    for (int k = 1; k <= kSweepSteps; ++k) {
-      const double s = k / static_cast<double>(kSweepSteps);
-      GenerateOptions o;
-      o.mode = "img2img";
-      o.views = 1;
-      o.strength = s;
-      o.steps = steps;
-      o.seed = seed;
-      const double lo = (k - 1.0) / kSweepSteps, hi = k / static_cast<double>(kSweepSteps);
-      auto views = generator->Generate(reals, ids, labels, o, Stage(progress, lo, lo + 0.8 * (hi - lo)));
-      if (!views.ok()) return fail(views.error());
-      std::vector<cv::Mat> generated;
-      std::vector<int> generated_labels;
-      for (size_t i = 0; i < views->size(); ++i) {
-        if ((*views)[i].empty()) continue;
-        generated.push_back((*views)[i][0].image);
-        generated_labels.push_back(labels[i]);
-      }
-      if (generated.size() != reals.size()) return fail("cancelled");
-      auto gen_emb = encoder->Embed(generated);
-      if (!gen_emb.ok()) return fail(gen_emb.error());
-      auto json = CompareSetsJson(*real_emb, *gen_emb, metrics, labels, generated_labels,
-                                  Stage(progress, lo + 0.8 * (hi - lo), hi));
-      if (!json.ok()) return fail(json.error());
-      strengths.push_back(s);
-      jsons.push_back(QString::fromStdString(*json));
+    for (const SweepPoint& point : *sweep) {
+      strengths.push_back(point.strength);
+      jsons.push_back(QString::fromStdString(point.metrics_json));
     }
     return [=] {
       generator_ = generator;

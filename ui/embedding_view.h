@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <QFutureWatcher>
 #include <QImage>
 #include <QString>
@@ -87,6 +89,10 @@ class EmbeddingView : public QWidget {
   int real_point_count() const { return proj_real_.rows; }
   int view_point_count() const;
   QString status_text() const;
+  // The figure spec (docs/figures.md) of what the tab shows: kind "embedding" (the plot),
+  // "metrics" (the metrics table) or "sweep" (the strength sweep); null when there is no source
+  // (or, for metrics, no synthetic set).
+  nlohmann::json FigureSpec(const std::string& kind) const;
   EmbeddingPlot* plot() const { return plot_; }
   MetricsPanel* metrics() const { return metrics_; }
   // Source index of a plotted point (a real point, or the source of a view); -1 otherwise.

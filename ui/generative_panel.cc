@@ -279,6 +279,8 @@ QString GenerativePanel::status_text() const { return status_label_->text(); }
 
 void GenerativePanel::ScheduleRegenerate() { debounce_->start(); }
 
+bool GenerativePanel::sweep_enabled() const { return sweep_box_->isChecked(); }
+
 GenerateOptions GenerativePanel::CurrentOptions() const {
   GenerateOptions o;
   o.mode = mode_box_->currentData().toString().toStdString();

@@ -61,6 +61,10 @@ class GenerativePanel : public QWidget {
   bool last_from_cache() const { return last_from_cache_; }
   const std::vector<GeneratedView>& shown_views() const { return shown_; }
   QString status_text() const;
+  // The settings the figure export reproduces.
+  GenerateOptions current_options() const { return CurrentOptions(); }
+  const QString& model_package() const { return model_package_; }
+  bool sweep_enabled() const;
 
  signals:
   void ModelOpened(bool ok, const QString& message);

@@ -9,6 +9,7 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QListView>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -18,6 +19,7 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QtConcurrent/QtConcurrent>
+#include <algorithm>
 
 #include "core/util/logging.h"
 #include "core/util/version.h"
@@ -26,6 +28,7 @@
 #include "ui/comparison_panel.h"
 #include "ui/detector_view.h"
 #include "ui/embedding_view.h"
+#include "ui/figures/export_dialog.h"
 #include "ui/generative_panel.h"
 #include "ui/image_grid_model.h"
 #include "ui/label_panel.h"
@@ -124,6 +127,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(labels_, &LabelPanel::LabelsChanged, detectors_, &DetectorView::LabelsChanged);
   // The Labels tab's "flagged by a detector" filter and flag badges follow the latest detect run.
   connect(detectors_, &DetectorView::FlaggedChanged, labels_, &LabelPanel::SetFlaggedIndices);
+  // Right-click on the views: the comparison figure of the current image.
+  for (QWidget* panel : {static_cast<QWidget*>(comparison_), static_cast<QWidget*>(generative_)}) {
+    panel->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(panel, &QWidget::customContextMenuRequested, this, [this, panel](const QPoint& pos) {
+      QMenu menu(this);
+      AddFigureActions(&menu, this, [this] { return ComparisonFigureSpec({current_source_index()}); });
+      menu.exec(panel->mapToGlobal(pos));
+    });
+  }
   // The selection model is replaced on reset only if the model changes; ours stays.
   BuildMenus();
   resize(1440, 1000);
@@ -148,6 +160,46 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() { open_watcher_.waitForFinished(); }
+
+std::vector<int64_t> MainWindow::SelectedSourceIndices() const {
+  std::vector<int64_t> out;
+  QModelIndexList rows = grid_->selectionModel()->selectedIndexes();
+  std::sort(rows.begin(), rows.end(), [](const QModelIndex& a, const QModelIndex& b) { return a.row() < b.row(); });
+  for (const QModelIndex& row : rows) {
+    const int64_t index = model_->SourceIndex(row.row());
+    if (index >= 0) out.push_back(index);
+  }
+  if (out.empty() && current_source_index() >= 0) out.push_back(current_source_index());
+  return out;
+}
+
+nlohmann::json MainWindow::ComparisonFigureSpec(const std::vector<int64_t>& source_indices) const {
+  const auto& source = model_->source();
+  if (!source || source_indices.empty()) return nullptr;
+  nlohmann::json ids = nlohmann::json::array();
+  for (int64_t index : source_indices) {
+    if (index < 0 || index >= source->size()) return nullptr;
+    ids.push_back(source->record(index).id);
+  }
+  const GenerateOptions g = generative_->current_options();
+  const bool with_model = generative_->model_ready();
+  nlohmann::json p = {{"input", source->spec()},
+                      {"ids", ids},
+                      {"recipe", comparison_->FigureRecipe()},
+                      {"views", comparison_->view_count()},
+                      {"seed", comparison_->seed()},
+                      {"model", with_model ? generative_->model_package().toStdString() : std::string("none")}};
+  if (with_model) {
+    p["mode"] = g.mode;
+    p["strength"] = g.strength;
+    p["steps"] = g.steps;
+    p["guidance"] = g.guidance;
+    p["generative_views"] = g.views;
+    p["generative_seed"] = g.seed;
+    p["sweep"] = generative_->sweep_enabled();
+  }
+  return {{"kind", "comparison"}, {"params", p}};
+}
 
 void MainWindow::BuildMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
@@ -180,6 +232,32 @@ void MainWindow::BuildMenus() {
   });
   file->addSeparator();
   for (QAction* action : labels_->FileActions()) file->addAction(action);
+  file->addSeparator();
+  QAction* export_figure = file->addAction(tr("&Export Figure…"));
+  export_figure->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+  export_figure->setToolTip(tr("The current image's comparison figure (classic and generative views)"));
+  connect(export_figure, &QAction::triggered, this, [this] {
+    const nlohmann::json spec = ComparisonFigureSpec({current_source_index()});
+    if (spec.is_null()) return;
+    auto* dialog = new ExportFigureDialog(spec, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->resize(1100, 680);
+    dialog->show();
+  });
+  QAction* export_selection = file->addAction(tr("Export Figures for &Selection…"));
+  export_selection->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+  connect(export_selection, &QAction::triggered, this, [this] {
+    std::vector<nlohmann::json> specs;
+    std::vector<std::string> names;
+    for (int64_t index : SelectedSourceIndices()) {
+      nlohmann::json spec = ComparisonFigureSpec({index});
+      if (spec.is_null()) continue;
+      for (const auto& [key, value] : ExportFigureDialog::LastSettings().items()) spec[key] = value;
+      specs.push_back(spec);
+      names.push_back(model_->source()->record(index).id);
+    }
+    if (!specs.empty()) ExportFiguresForSelection(this, specs, names);
+  });
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"));
   quit->setShortcut(QKeySequence::Quit);

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <vector>
+
 #include <QFutureWatcher>
 #include <QMainWindow>
 #include <memory>
@@ -67,6 +70,12 @@ class MainWindow : public QMainWindow {
   DetectorView* detectors() const { return detectors_; }
   BiasView* bias() const { return bias_; }
   bool opening() const;
+  // The comparison figure spec (docs/figures.md) of these source images with the Views tab's
+  // settings (recipe and its sliders, views, seeds, model, mode, strength, sweep); null when no
+  // source is open.
+  nlohmann::json ComparisonFigureSpec(const std::vector<int64_t>& source_indices) const;
+  // Source indices of the grid's selected images (the current one when none is selected).
+  std::vector<int64_t> SelectedSourceIndices() const;
 
  signals:
   void SourceOpened(const QString& spec, int images);

@@ -37,5 +37,6 @@ CommandRunner RegisterLabelsCommand(CLI::App& app);
 CommandRunner RegisterDetectCommand(CLI::App& app);
 CommandRunner RegisterBiasCommand(CLI::App& app);
 CommandRunner RegisterReviewCommand(CLI::App& app);
+CommandRunner RegisterFigureCommand(CLI::App& app);
 
 }  // namespace synthlens::cli

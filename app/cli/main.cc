@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       cli::RegisterDetectCommand(app),
       cli::RegisterBiasCommand(app),
       cli::RegisterReviewCommand(app),
+      cli::RegisterFigureCommand(app),
   };
   try {
     app.parse(argc, argv);

@@ -1,0 +1,334 @@
+// Figures: the renderer through its library API (crisp nearest-neighbour images, themes) and
+// `synthlens figure` end to end (formats checked with poppler's pdfinfo/pdffonts, Qt's XML reader
+// and the PNG chunks; reproduction byte for byte; bad input leaves nothing behind).
+#include <QByteArray>
+#include <QXmlStreamReader>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "core/jobs/figure_spec.h"
+#include "core/util/file_util.h"
+#include "tests/test_util.h"
+#include "ui/figures/figure_renderer.h"
+#include "ui/figures/figure_writer.h"
+
+namespace synthlens {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::string Cli() { return testing::BinaryPath("synthlens"); }
+
+std::string Bytes(const std::string& path) {
+  auto b = ReadFileBytes(path);
+  return b.ok() ? *b : std::string();
+}
+
+uint8_t Pixel(int i, int y, int x) {
+  const int x0 = 3 + (i * 5) % 12, y0 = 2 + (i * 7) % 12;
+  const bool inside = x >= x0 && x < x0 + 11 && y >= y0 && y < y0 + 12;
+  return static_cast<uint8_t>(inside ? 150 + (i * 17) % 100 : (x + y + i) % 30);
+}
+
+// pHYs of a PNG: pixels per metre (x), or -1.
+int PngPixelsPerMetre(const std::string& png) {
+  const size_t at = png.find("pHYs");
+  if (at == std::string::npos || at + 8 > png.size()) return -1;
+  const auto* p = reinterpret_cast<const unsigned char*>(png.data() + at + 4);
+  return (p[0] << 24) | (p[1] << 16) | (p[2] << 8) | p[3];
+}
+
+class FigureCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    source_ = testing::WriteIdxPair(dir_.Join("images-idx3-ubyte"), dir_.Join("labels-idx1-ubyte"), 40, Pixel,
+                                    [](int i) { return i % 4; });
+  }
+  int Run(const std::string& args, std::string* err = nullptr) {
+    std::string out, e;
+    const int status = testing::RunCommand(Cli() + " " + args, &out, &e);
+    if (err) *err = e;
+    return status;
+  }
+  std::string Comparison(const std::string& extra) {
+    return "figure comparison --input " + source_ + " --ids idx:3,idx:17 --views 3 --model none --seed 5 " + extra;
+  }
+  testing::TempDir dir_;
+  std::string source_;
+};
+
+TEST_F(FigureCommandTest, PngHasSizeDpiSpecAndReproducesByteForByte) {
+  const std::string png = dir_.Join("cmp.png");
+  std::string err;
+  ASSERT_EQ(Run(Comparison("--preset paper-full --dpi 200 --out " + png), &err), 0) << err;
+  const cv::Mat image = cv::imread(png, cv::IMREAD_UNCHANGED);
+  ASSERT_FALSE(image.empty());
+  EXPECT_EQ(image.cols, static_cast<int>(std::lround(6.75 * 200)));
+  const std::string bytes = Bytes(png);
+  EXPECT_EQ(PngPixelsPerMetre(bytes), static_cast<int>(std::lround(200 / 0.0254)));
+  // The spec in the tEXt chunk and in the sidecar are one and the same.
+  auto embedded = figures::ExtractEmbeddedSpec(png);
+  ASSERT_TRUE(embedded.ok()) << embedded.error();
+  const json spec = json::parse(*embedded);
+  EXPECT_EQ(spec, json::parse(Bytes(png + ".json")));
+  EXPECT_EQ(spec["kind"], "comparison");
+  EXPECT_EQ(spec["params"]["ids"], json({"idx:3", "idx:17"}));
+  EXPECT_EQ(spec["params"]["seed"], 5);
+  EXPECT_EQ(spec["dpi"], 200);
+  EXPECT_TRUE(spec["provenance"].contains("recipe_sha256"));
+  // Reproduce from the PNG itself and from the sidecar: the same bytes.
+  ASSERT_EQ(Run("figure --from " + png + " --out " + dir_.Join("again.png"), &err), 0) << err;
+  EXPECT_EQ(Bytes(dir_.Join("again.png")), bytes);
+  ASSERT_EQ(Run("figure --spec " + png + ".json --out " + dir_.Join("again2.png"), &err), 0) << err;
+  EXPECT_EQ(Bytes(dir_.Join("again2.png")), bytes);
+  // And at another thread count.
+  ASSERT_EQ(Run("figure --from " + png + " --threads 1 --out " + dir_.Join("again3.png"), &err), 0) << err;
+  EXPECT_EQ(Bytes(dir_.Join("again3.png")), bytes);
+}
+
+TEST_F(FigureCommandTest, PdfPageSizesFollowThePresetAndFontsAreEmbeddedNotType3) {
+  std::string err, out;
+  const std::string slide = dir_.Join("slide.pdf");
+  ASSERT_EQ(Run(Comparison("--preset slide-16x9 --out " + slide), &err), 0) << err;
+  ASSERT_EQ(testing::RunCommand("pdfinfo " + slide, &out, &err), 0) << err;
+  EXPECT_TRUE(std::regex_search(out, std::regex(R"(Page size:\s+960 x 540 pts)"))) << out;
+  const std::string column = dir_.Join("column.pdf");
+  ASSERT_EQ(Run(Comparison("--preset paper-column --out " + column), &err), 0) << err;
+  ASSERT_EQ(testing::RunCommand("pdfinfo " + column, &out, &err), 0) << err;
+  EXPECT_TRUE(std::regex_search(out, std::regex(R"(Page size:\s+234 x )"))) << out;
+  const std::string custom = dir_.Join("custom.pdf");
+  ASSERT_EQ(Run(Comparison("--size 180x120mm --out " + custom), &err), 0) << err;
+  ASSERT_EQ(testing::RunCommand("pdfinfo " + custom, &out, &err), 0) << err;
+  EXPECT_TRUE(std::regex_search(out, std::regex(R"(Page size:\s+510 x 340 pts)"))) << out;
+
+  ASSERT_EQ(testing::RunCommand("pdffonts " + slide, &out, &err), 0) << err;
+  // name type encoding emb sub uni object ID
+  std::istringstream lines(out);
+  std::string line;
+  int fonts = 0;
+  while (std::getline(lines, line)) {
+    if (line.rfind("name", 0) == 0 || line.rfind("----", 0) == 0 || line.empty()) continue;
+    ++fonts;
+    EXPECT_EQ(line.find("Type 3"), std::string::npos) << line;
+    EXPECT_NE(line.find("TrueType"), std::string::npos) << line;
+    EXPECT_TRUE(std::regex_search(line, std::regex(R"(CID TrueType\s+\S+\s+yes\s+)"))) << "not embedded: " << line;
+  }
+  EXPECT_GT(fonts, 0) << out;
+  // Only the glyphs used are embedded (Qt subsets without tagging the name, so pdffonts' "sub"
+  // column says no): each font program is a small fraction of DejaVu Sans's 760 KB.
+  const std::string pdf = Bytes(slide);
+  int programs = 0;
+  const std::regex length1(R"(/Length1 (\d+))");
+  for (std::sregex_iterator it(pdf.begin(), pdf.end(), length1), end; it != end; ++it) {
+    ++programs;
+    EXPECT_LT(std::stoi((*it)[1]), 100000);
+  }
+  EXPECT_EQ(programs, fonts);
+  // (Qt writes page boxes in whole points: 180 x 120 mm = 510.2 x 340.2 pt becomes 510 x 340.)
+  // The spec travels in the XMP metadata and reproduces the figure.
+  auto spec = figures::ReadFigureSpec(slide);
+  ASSERT_TRUE(spec.ok()) << spec.error();
+  EXPECT_EQ((*spec)["preset"], "slide-16x9");
+  ASSERT_EQ(Run("figure --from " + slide + " --out " + dir_.Join("slide.png"), &err), 0) << err;
+  const cv::Mat png = cv::imread(dir_.Join("slide.png"));
+  EXPECT_EQ(png.cols, static_cast<int>(std::lround(13.333 * 300)));
+  EXPECT_EQ(png.rows, 2250);
+}
+
+TEST_F(FigureCommandTest, SvgParsesKeepsTextOrPathsAndCarriesItsSpec) {
+  std::string err;
+  for (const std::string mode : {"text", "paths"}) {
+    const std::string svg = dir_.Join("cmp-" + mode + ".svg");
+    ASSERT_EQ(Run(Comparison("--text " + mode + " --out " + svg), &err), 0) << err;
+    const std::string bytes = Bytes(svg);
+    QXmlStreamReader xml(QByteArray::fromStdString(bytes));
+    int texts = 0, images = 0;
+    bool metadata = false;
+    while (!xml.atEnd()) {
+      xml.readNext();
+      if (xml.isStartElement()) {
+        texts += xml.name() == QLatin1String("text");
+        images += xml.name() == QLatin1String("image");
+        metadata |= xml.name() == QLatin1String("metadata");
+      }
+    }
+    ASSERT_FALSE(xml.hasError()) << xml.errorString().toStdString();
+    EXPECT_TRUE(metadata);
+    EXPECT_EQ(images, 2 * 4);  // 2 rows x (original + 3 views)
+    if (mode == "text") {
+      EXPECT_GT(texts, 8);
+      EXPECT_NE(bytes.find("idx:17"), std::string::npos);
+    } else {
+      EXPECT_EQ(texts, 0);
+    }
+    auto spec = figures::ReadFigureSpec(svg);
+    ASSERT_TRUE(spec.ok()) << spec.error();
+    EXPECT_EQ((*spec)["text"], mode);
+  }
+}
+
+TEST_F(FigureCommandTest, ThemesPaintTheBackground) {
+  std::string err;
+  ASSERT_EQ(Run(Comparison("--theme dark --dpi 72 --out " + dir_.Join("dark.png")), &err), 0) << err;
+  ASSERT_EQ(Run(Comparison("--theme transparent --dpi 72 --out " + dir_.Join("clear.png")), &err), 0) << err;
+  const cv::Mat dark = cv::imread(dir_.Join("dark.png"), cv::IMREAD_UNCHANGED);
+  const cv::Mat clear = cv::imread(dir_.Join("clear.png"), cv::IMREAD_UNCHANGED);
+  ASSERT_FALSE(dark.empty());
+  ASSERT_EQ(clear.channels(), 4);
+  const cv::Scalar corner = cv::mean(dark(cv::Rect(0, 0, 4, 4)));
+  EXPECT_LT(corner[0] + corner[1] + corner[2], 3 * 60);
+  EXPECT_EQ(clear.at<cv::Vec4b>(0, 0)[3], 0);
+}
+
+TEST_F(FigureCommandTest, BadInputIsNamedAndLeavesNothingBehind) {
+  std::string err;
+  const std::string out = dir_.Join("bad.png");
+  EXPECT_EQ(Run("figure comparison --input " + source_ + " --ids idx:3,nope --model none --out " + out, &err), 1);
+  EXPECT_NE(err.find("no image with id 'nope'"), std::string::npos) << err;
+  EXPECT_NE(err.find(source_), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(out + ".json"));
+
+  EXPECT_EQ(Run(Comparison("--out " + dir_.Join("fig.jpg")), &err), 1);
+  EXPECT_NE(err.find("unsupported extension '.jpg'"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir_.Join("fig.jpg.json")));
+
+  testing::WriteFile(dir_.Join("a-file"), "x");
+  EXPECT_EQ(Run(Comparison("--out " + dir_.Join("a-file/fig.png")), &err), 1);
+  EXPECT_NE(err.find("a-file"), std::string::npos) << err;
+
+  EXPECT_EQ(Run(Comparison("--out " + dir_.Join("table.csv")), &err), 1);
+  EXPECT_NE(err.find("for figures with a table"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir_.Join("table.csv.json")));
+
+  testing::WriteFile(dir_.Join("newer.json"), R"({"version": 99, "kind": "comparison", "params": {}})");
+  EXPECT_EQ(Run("figure --spec " + dir_.Join("newer.json") + " --out " + out, &err), 1);
+  EXPECT_NE(err.find("newer.json: figure spec version 99 is newer than this build reads"), std::string::npos) << err;
+
+  testing::WriteFile(dir_.Join("corrupt.json"), R"({"version": 1, "kind": "compa)");
+  EXPECT_EQ(Run("figure --spec " + dir_.Join("corrupt.json") + " --out " + out, &err), 1);
+  EXPECT_NE(err.find("corrupt.json: not valid JSON"), std::string::npos) << err;
+
+  // A PNG whose spec chunk was damaged, and one that has none.
+  ASSERT_EQ(Run(Comparison("--dpi 72 --out " + dir_.Join("ok.png")), &err), 0) << err;
+  std::string bytes = Bytes(dir_.Join("ok.png"));
+  const size_t kind = bytes.find("\"kind\"");
+  ASSERT_NE(kind, std::string::npos);
+  bytes[kind + 5] = 'x';  // an unterminated string
+  testing::WriteFile(dir_.Join("damaged.png"), bytes);
+  EXPECT_EQ(Run("figure --from " + dir_.Join("damaged.png") + " --out " + out, &err), 1);
+  EXPECT_NE(err.find("damaged.png: the figure spec is not valid JSON"), std::string::npos) << err;
+  cv::imwrite(dir_.Join("plain.png"), cv::Mat(4, 4, CV_8UC3, cv::Scalar(1, 2, 3)));
+  EXPECT_EQ(Run("figure --from " + dir_.Join("plain.png") + " --out " + out, &err), 1);
+  EXPECT_NE(err.find("plain.png: carries no SynthLens figure spec"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(out));
+
+  // Usage errors name the flag.
+  EXPECT_EQ(Run(Comparison("--strength lots --out " + out), &err), 2);
+  EXPECT_NE(err.find("--strength"), std::string::npos) << err;
+  EXPECT_EQ(Run(Comparison("--preset a0 --out " + out), &err), 2);
+  EXPECT_NE(err.find("unknown preset 'a0'"), std::string::npos) << err;
+  EXPECT_EQ(Run("figure --out " + out, &err), 2);
+  EXPECT_NE(err.find("name one of"), std::string::npos) << err;
+}
+
+// Metrics from the embeddings of the metrics tests: the table's numbers are compare's numbers.
+TEST_F(FigureCommandTest, MetricsTableAsCsvLatexAndFigure) {
+  const std::string data = std::getenv("SYNTHLENS_TEST_DATA") ? std::getenv("SYNTHLENS_TEST_DATA") : "tests/data";
+  const std::string real = data + "/metrics/fashion_encoder_real.npy";
+  const std::string synth = data + "/metrics/fashion_encoder_synthetic.npy";
+  std::string out, err;
+  ASSERT_EQ(testing::RunCommand(Cli() + " compare --real " + real + " --synthetic " + synth + " --json", &out, &err), 0) << err;
+  const json compare = json::parse(out);
+  const std::string csv = dir_.Join("m.csv");
+  ASSERT_EQ(Run("figure metrics --real " + real + " --synthetic " + synth + " --digits 4 --out " + csv, &err), 0) << err;
+  const std::string text = Bytes(csv);
+  EXPECT_EQ(text.rfind("Metric,Value,Better\n", 0), 0u) << text;
+  EXPECT_NE(text.find("FID," + FormatMetric(compare["fid"].get<double>(), 4) + ",lower"), std::string::npos) << text;
+  EXPECT_NE(text.find("Precision," + FormatMetric(compare["precision"].get<double>(), 4) + ",higher"), std::string::npos);
+  const std::string tex = dir_.Join("m.tex");
+  ASSERT_EQ(Run("figure metrics --real " + real + " --synthetic " + synth + " --out " + tex, &err), 0) << err;
+  const std::string latex = Bytes(tex);
+  EXPECT_NE(latex.find("\\toprule"), std::string::npos);
+  EXPECT_NE(latex.find("\\midrule"), std::string::npos);
+  EXPECT_NE(latex.find("\\bottomrule"), std::string::npos);
+  EXPECT_NE(latex.find("FID & " + FormatMetric(compare["fid"].get<double>(), 3)), std::string::npos) << latex;
+  const std::string pdf = dir_.Join("m.pdf");
+  ASSERT_EQ(Run("figure metrics --real " + real + " --synthetic " + synth + " --bootstrap 20 --data --out " + pdf, &err), 0) << err;
+  EXPECT_TRUE(fs::exists(pdf + ".data.json"));
+  EXPECT_TRUE(fs::exists(pdf + ".data.csv"));
+  const json behind = json::parse(Bytes(pdf + ".data.json"));
+  EXPECT_TRUE(behind["data"].contains("intervals"));
+  ASSERT_EQ(testing::RunCommand("pdftotext " + pdf + " -", &out, &err), 0) << err;
+  EXPECT_NE(out.find("95% interval"), std::string::npos) << out;
+}
+
+TEST_F(FigureCommandTest, EmbeddingFromEmbeddings) {
+  const std::string data = std::getenv("SYNTHLENS_TEST_DATA") ? std::getenv("SYNTHLENS_TEST_DATA") : "tests/data";
+  std::string err;
+  const std::string png = dir_.Join("emb.png");
+  ASSERT_EQ(Run("figure embedding --real " + data + "/metrics/fashion_encoder_real.npy --synthetic " + data +
+                    "/metrics/fashion_encoder_synthetic.npy --method pca --data --dpi 100 --out " + png, &err), 0) << err;
+  const json behind = json::parse(Bytes(png + ".data.json"));
+  ASSERT_TRUE(behind["data"].contains("points"));
+  EXPECT_EQ(behind["data"]["points"].size(), 400u);  // 200 real + 200 synthetic
+  // Both kinds are drawn in their own colour (Okabe-Ito blue and vermillion).
+  const cv::Mat image = cv::imread(png);
+  int blue = 0, vermillion = 0;
+  for (int y = 0; y < image.rows; ++y) {
+    for (int x = 0; x < image.cols; ++x) {
+      const cv::Vec3b p = image.at<cv::Vec3b>(y, x);  // BGR
+      blue += std::abs(p[0] - 178) < 30 && std::abs(p[1] - 114) < 30 && p[2] < 40;
+      vermillion += p[0] < 40 && std::abs(p[1] - 94) < 30 && std::abs(p[2] - 213) < 30;
+    }
+  }
+  EXPECT_GT(blue, 50);
+  EXPECT_GT(vermillion, 50);
+}
+
+// The renderer on its own: a 28 px checkerboard stays crisp (only its two values) at any DPI.
+TEST(FigureRenderer, ImagesAreNearestNeighbourAtIntegerFactors) {
+  cv::Mat checker(28, 28, CV_8UC3);
+  for (int y = 0; y < 28; ++y) {
+    for (int x = 0; x < 28; ++x) checker.at<cv::Vec3b>(y, x) = ((x + y) % 2) ? cv::Vec3b(255, 0, 0) : cv::Vec3b(0, 0, 255);
+  }
+  FigureData data;
+  ImageGridPanel grid;
+  grid.rows.push_back({FigTile{checker, "", {}, -1}});
+  data.panels.push_back({"", grid});
+  for (int dpi : {72, 150, 300}) {
+    auto spec = ResolveFigureSpec({{"kind", "comparison"}, {"preset", "paper-column"}, {"dpi", dpi},
+                                   {"params", {{"input", "x"}, {"ids", {"a"}}}}}, "t");
+    ASSERT_TRUE(spec.ok()) << spec.error();
+    const QImage image = figures::RenderFigureImage(*spec, data).convertToFormat(QImage::Format_RGB32);
+    std::set<QRgb> colours;
+    int tile_pixels = 0;
+    for (int y = 0; y < image.height(); ++y) {
+      for (int x = 0; x < image.width(); ++x) {
+        const QRgb c = image.pixel(x, y);
+        if (c == qRgb(255, 255, 255)) continue;
+        colours.insert(c);
+        ++tile_pixels;
+      }
+    }
+    EXPECT_EQ(colours, (std::set<QRgb>{qRgb(255, 0, 0), qRgb(0, 0, 255)})) << "dpi " << dpi;
+    // The drawn size is a whole multiple of 28 px.
+    const int side = static_cast<int>(std::lround(std::sqrt(tile_pixels)));
+    EXPECT_EQ(side % 28, 0) << side;
+    EXPECT_EQ(side * side, tile_pixels);
+  }
+}
+
+}  // namespace
+}  // namespace synthlens
