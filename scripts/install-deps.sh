@@ -13,7 +13,7 @@ PACKAGES=(
   libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libspdlog-dev
   libeigen3-dev libhnswlib-dev libtbb-dev zlib1g-dev libfftw3-dev
   dataset-fashion-mnist
-  xvfb xauth fonts-dejavu-core poppler-utils
+  xvfb xauth fonts-dejavu-core poppler-utils chromium
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

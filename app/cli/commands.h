@@ -38,5 +38,6 @@ CommandRunner RegisterDetectCommand(CLI::App& app);
 CommandRunner RegisterBiasCommand(CLI::App& app);
 CommandRunner RegisterReviewCommand(CLI::App& app);
 CommandRunner RegisterFigureCommand(CLI::App& app);
+CommandRunner RegisterReportCommand(CLI::App& app);
 
 }  // namespace synthlens::cli

@@ -1,4 +1,4 @@
-// synthlens figure in a build without Qt (-DSYNTHLENS_BUILD_UI=OFF): the renderer needs Qt, so the
+// synthlens figure and report in a build without Qt (-DSYNTHLENS_BUILD_UI=OFF): the renderer needs Qt, so the
 // command exists only to say so clearly (CLI.md).
 #include <iostream>
 
@@ -13,6 +13,19 @@ CommandRunner RegisterFigureCommand(CLI::App& app) {
   return [cmd]() {
     if (!cmd->parsed()) return -1;
     std::cerr << "synthlens figure: needs the Qt build; this synthlens was built without Qt "
+                 "(-DSYNTHLENS_BUILD_UI=OFF). Rebuild with -DSYNTHLENS_BUILD_UI=ON (Qt 6 Gui + Svg)."
+              << std::endl;
+    return kExitFailure;
+  };
+}
+
+CommandRunner RegisterReportCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("report", "One-click report (needs the Qt build)");
+  cmd->allow_extras();
+  cmd->prefix_command();
+  return [cmd]() {
+    if (!cmd->parsed()) return -1;
+    std::cerr << "synthlens report: needs the Qt build; this synthlens was built without Qt "
                  "(-DSYNTHLENS_BUILD_UI=OFF). Rebuild with -DSYNTHLENS_BUILD_UI=ON (Qt 6 Gui + Svg)."
               << std::endl;
     return kExitFailure;

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
       cli::RegisterBiasCommand(app),
       cli::RegisterReviewCommand(app),
       cli::RegisterFigureCommand(app),
+      cli::RegisterReportCommand(app),
   };
   try {
     app.parse(argc, argv);

@@ -16,6 +16,7 @@
 #include "core/infer/generator.h"
 #include "core/io/image_source.h"
 #include "core/io/npy.h"
+#include "core/jobs/figure_data_internal.h"
 #include "core/jobs/sweep_job.h"
 #include "core/metrics/set_metrics.h"
 #include "core/projection/projection.h"
@@ -24,14 +25,29 @@
 #include "core/util/version.h"
 
 namespace synthlens {
+
+namespace figure_internal {
+
+std::string Num(double v, int precision) {
+  std::ostringstream s;
+  s << std::setprecision(precision) << v;
+  return s.str();
+}
+
+std::string ClassName(const std::vector<std::string>& names, int label) {
+  if (label < 0) return "";
+  if (label < static_cast<int>(names.size())) return names[label];
+  return "class " + std::to_string(label);
+}
+
+}  // namespace figure_internal
+
 namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// Colour indices: 0..99 the point-kind palette (Okabe-Ito), 100.. the class palette (Paul Tol).
-constexpr int kRealColour = 0, kSyntheticColour = 1, kClassicColour = 2, kGenerativeColour = 3;
-int ClassColour(int label) { return 100 + std::max(label, 0); }
+using namespace figure_internal;
 
 FigMarker MarkerOf(int i) {
   static const FigMarker kOrder[] = {FigMarker::kCircle,   FigMarker::kTriangle, FigMarker::kSquare,
@@ -47,11 +63,6 @@ std::string Strength(double s) {
   return out.str();
 }
 
-std::string Num(double v, int precision = 3) {
-  std::ostringstream s;
-  s << std::setprecision(precision) << v;
-  return s.str();
-}
 
 // An embedding set: a source run through an encoder, or a .npy (+ NAME.ids.txt) as `embed` wrote.
 struct EmbeddedSet {
@@ -154,11 +165,6 @@ Result<EmbeddedSet> LoadEmbeddedSet(const std::string& spec, int64_t limit, Enco
   return set;
 }
 
-std::string ClassName(const std::vector<std::string>& names, int label) {
-  if (label < 0) return "";
-  if (label < static_cast<int>(names.size())) return names[label];
-  return "class " + std::to_string(label);
-}
 
 // ---------------------------------------------------------------- comparison
 
@@ -303,7 +309,7 @@ Result<FigureData> BuildComparison(const json& p, const ProgressFn& progress) {
       if (has_caption("seed")) caption += (caption.empty() ? "" : " · ") + std::string("seed ") + std::to_string(seed);
       t.caption = caption;
       if (view.crop && p["crop_boxes"].get<bool>()) {
-        original.boxes.push_back({view.crop->x, view.crop->y, view.crop->w, view.crop->h, 200 + v, std::to_string(v)});
+        original.boxes.push_back({view.crop->x, view.crop->y, view.crop->w, view.crop->h, 200 + v, std::to_string(v), ""});
       }
       tiles.push_back(std::move(t));
       classic_json.push_back({{"view", v}, {"caption", caption}, {"params", json::parse(view.params_json, nullptr, false)}});
@@ -371,6 +377,23 @@ std::map<std::string, std::string> ManifestSources(const std::string& folder) {
   return file_to_source;
 }
 
+// Generated views carry no label of their own: give each the label of its source image (the
+// folder's manifest.jsonl names it) when the real set holds that source.
+void InheritSourceLabels(const std::string& synthetic_spec, const EmbeddedSet& real, EmbeddedSet& synth) {
+  if (!fs::is_directory(synthetic_spec)) return;
+  if (std::any_of(synth.labels.begin(), synth.labels.end(), [](int l) { return l >= 0; })) return;
+  const auto sources = ManifestSources(synthetic_spec);
+  std::unordered_map<std::string, int> label_of;
+  for (size_t i = 0; i < real.ids.size(); ++i) label_of.emplace(real.ids[i], real.labels[i]);
+  for (size_t j = 0; j < synth.ids.size(); ++j) {
+    auto s = sources.find(synth.ids[j]);
+    if (s == sources.end()) continue;
+    auto l = label_of.find(s->second);
+    if (l != label_of.end()) synth.labels[j] = l->second;
+  }
+  if (synth.class_names.empty()) synth.class_names = real.class_names;
+}
+
 Result<FigureData> BuildEmbedding(const json& p, const ProgressFn& progress) {
   using R = Result<FigureData>;
   EncoderHolder encoders(p["encoder"], p["device"]);
@@ -383,6 +406,7 @@ Result<FigureData> BuildEmbedding(const json& p, const ProgressFn& progress) {
     auto s = LoadEmbeddedSet(synthetic_spec, p["synthetic_limit"], encoders, SubRange(progress, 0.35, 0.7));
     if (!s.ok()) return R::Failure(s.error());
     synth = std::move(s).value();
+    InheritSourceLabels(synthetic_spec, *real, synth);
     if (synth.matrix.cols != real->matrix.cols) {
       return R::Failure(synthetic_spec + ": embeddings have " + std::to_string(synth.matrix.cols) +
                         " dimensions, the real set's " + std::to_string(real->matrix.cols));
@@ -413,8 +437,8 @@ Result<FigureData> BuildEmbedding(const json& p, const ProgressFn& progress) {
   const std::vector<std::string>& names = !real->class_names.empty() ? real->class_names : synth.class_names;
   json points = json::array();
   if (!by_class) {
-    FigSeries r{"real", kRealColour, FigMarker::kCircle, {}, {}, true};
-    FigSeries s{"synthetic", kSyntheticColour, FigMarker::kTriangle, {}, {}, true};
+    FigSeries r{"real", kRealColour, FigMarker::kCircle, {}, {}, true, true};
+    FigSeries s{"synthetic", kSyntheticColour, FigMarker::kTriangle, {}, {}, true, true};
     for (int i = 0; i < xy.rows; ++i) {
       FigSeries& target = i < n_real ? r : s;
       target.x.push_back(xy.at<float>(i, 0));
@@ -435,6 +459,7 @@ Result<FigureData> BuildEmbedding(const json& p, const ProgressFn& progress) {
         s.name = with_synthetic ? cls + (is_real ? " · real" : " · synthetic") : cls;
         s.colour = label < 0 ? 9 : ClassColour(label);
         s.marker = is_real ? FigMarker::kCircle : FigMarker::kTriangle;
+        s.in_legend = false;  // the legend lists classes by colour and kinds by shape
         it = series_of.emplace(key, scatter.series.size()).first;
         scatter.series.push_back(std::move(s));
       }
@@ -444,7 +469,20 @@ Result<FigureData> BuildEmbedding(const json& p, const ProgressFn& progress) {
     // Stable legend order: real classes first, by label.
     std::vector<std::pair<std::pair<int, int>, size_t>> order(series_of.begin(), series_of.end());
     std::vector<FigSeries> sorted;
-    for (const auto& [key, index] : order) sorted.push_back(std::move(scatter.series[index]));
+    std::vector<int> legend_labels;
+    for (const auto& [key, index] : order) {
+      if (std::find(legend_labels.begin(), legend_labels.end(), key.second) == legend_labels.end()) legend_labels.push_back(key.second);
+      sorted.push_back(std::move(scatter.series[index]));
+    }
+    std::sort(legend_labels.begin(), legend_labels.end());
+    for (int label : legend_labels) {
+      sorted.push_back({label < 0 ? "unlabelled" : ClassName(names, label), label < 0 ? 9 : ClassColour(label),
+                        FigMarker::kSquare, {}, {}, false, true});
+    }
+    if (with_synthetic) {
+      sorted.push_back({"real", 7, FigMarker::kCircle, {}, {}, false, true});
+      sorted.push_back({"synthetic", 7, FigMarker::kTriangle, {}, {}, false, true});
+    }
     scatter.series = std::move(sorted);
   }
   if (p["arrows"].get<bool>() && with_synthetic && fs::is_directory(synthetic_spec)) {
@@ -554,6 +592,7 @@ Result<FigureData> BuildMetrics(const json& p, const ProgressFn& progress) {
   if (!real.ok()) return R::Failure(real.error());
   auto synth = LoadEmbeddedSet(p["synthetic"], p["synthetic_limit"], encoders, SubRange(progress, 0.3, 0.6));
   if (!synth.ok()) return R::Failure(synth.error());
+  InheritSourceLabels(p["synthetic"], *real, *synth);
   if (synth->matrix.cols != real->matrix.cols) {
     return R::Failure(p["synthetic"].get<std::string>() + ": embeddings have " + std::to_string(synth->matrix.cols) +
                       " dimensions, the real set's " + std::to_string(real->matrix.cols));
@@ -608,7 +647,6 @@ Result<FigureData> BuildMetrics(const json& p, const ProgressFn& progress) {
     }
     data.panels.push_back({"Per class", pc});
     AppendTable(pc, "Per class", data.csv, data.latex);
-    data.columns = 2;
   }
   data.provenance = {{"synthlens_version", SYNTHLENS_VERSION}, {"real", real->provenance}, {"synthetic", synth->provenance},
                      {"metrics_settings", m["settings"]}};
@@ -721,6 +759,15 @@ std::string FormatMetric(double value, int digits) {
   return s.str();
 }
 
+std::string FormatPValue(double p) {
+  if (!std::isfinite(p)) return "-";
+  if (p < 1e-10) return "< 1e-10";
+  if (p >= 0.001) return FormatMetric(p, 2);
+  std::ostringstream s;
+  s << std::scientific << std::setprecision(1) << p;
+  return s.str();
+}
+
 Result<FigureData> BuildFigureData(const json& spec, const ProgressFn& progress) {
   const std::string kind = spec.at("kind");
   const json& p = spec.at("params");
@@ -729,6 +776,9 @@ Result<FigureData> BuildFigureData(const json& spec, const ProgressFn& progress)
   else if (kind == "embedding") data = BuildEmbedding(p, progress);
   else if (kind == "metrics") data = BuildMetrics(p, progress);
   else if (kind == "sweep") data = BuildSweep(p, progress);
+  else if (kind == "detectors") data = figure_internal::BuildDetectors(p, progress);
+  else if (kind == "bias") data = figure_internal::BuildBias(p, progress);
+  else if (kind == "labels") data = figure_internal::BuildLabels(p, progress);
   if (data.ok() && progress && !progress(1.0)) return Result<FigureData>::Failure("cancelled");
   return data;
 }

@@ -22,6 +22,7 @@ struct FigBox {
   double x = 0, y = 0, w = 0, h = 0;
   int colour = 0;     // index into the categorical palette
   std::string label;  // drawn at the box's corner; may be empty
+  std::string hex;    // "#rrggbb" overrides `colour` (a label category's own colour)
 };
 
 struct FigTile {
@@ -52,6 +53,7 @@ struct FigSeries {
   FigMarker marker = FigMarker::kCircle;
   std::vector<double> x, y;
   bool bulk = true;  // may be drawn as a density image above the panel's threshold
+  bool in_legend = true;  // a series without points and in_legend is a legend entry only
 };
 
 struct FigArrow {
@@ -100,6 +102,7 @@ struct CurvePanel {
 struct FigBarSeries {
   std::string name;
   int colour = 0;
+  std::string hex;  // "#rrggbb" overrides `colour`
   std::vector<double> values;  // one per category (bars) or bin (histogram)
 };
 
@@ -141,5 +144,7 @@ Result<FigureData> BuildFigureData(const nlohmann::json& spec, const ProgressFn&
 
 // Formats a metric for tables: `digits` significant digits, "-" for NaN.
 std::string FormatMetric(double value, int digits);
+// A p-value: 2 significant digits, "< 1e-10" below that.
+std::string FormatPValue(double p);
 
 }  // namespace synthlens

@@ -109,7 +109,39 @@ const std::vector<ParamDef>& ParamsOf(const std::string& kind) {
       {"bootstrap", Type::kInt, 0, "Bootstrap rounds for error bars (0: none)"},
       {"device", Type::kString, "cpu", "cpu, cuda or cuda:N"},
   };
+  static const std::vector<ParamDef> detectors = {
+      {"input", Type::kString, nullptr, "SRC of the images to check (e.g. generated views)"},
+      {"reference", Type::kString, "", "SRC of the real set the thresholds are calibrated on (empty: the input)"},
+      {"encoder", Type::kString, "builtin", "Encoder for the embedding detectors (none: pixel detectors only)"},
+      {"limit", Type::kInt, -1, "First N input images (-1: all)"},
+      {"reference_limit", Type::kInt, -1, "First N reference images (-1: all)"},
+      {"detectors", Type::kStrings, json::array(), "Detectors to show (empty: the most flagged ones)"},
+      {"max_detectors", Type::kInt, 4, "At most this many detectors when none are named"},
+      {"top_k", Type::kInt, 6, "Highest-scoring images shown per detector"},
+      {"thresholds", Type::kString, "", "Threshold overrides as synthlens detect takes them (blur=p95,...)"},
+      {"spectrum", Type::kBool, true, "Add the spectrum of the most spectral image against the reference band"},
+      {"device", Type::kString, "cpu", "cpu, cuda or cuda:N"},
+  };
+  static const std::vector<ParamDef> bias = {
+      {"real", Type::kString, nullptr, "SRC of the real set"},
+      {"synthetic", Type::kString, nullptr, "SRC of the synthetic set"},
+      {"encoder", Type::kString, "builtin", "Encoder for the class probe and diversity (none: statistics only)"},
+      {"real_limit", Type::kInt, -1, "First N real images (-1: all)"},
+      {"synthetic_limit", Type::kInt, -1, "First N synthetic images (-1: all)"},
+      {"statistics", Type::kStrings, json::array(), "Statistics whose histograms are shown (empty: the most shifted)"},
+      {"max_statistics", Type::kInt, 4, "At most this many histograms when none are named"},
+      {"bins", Type::kInt, 24, "Histogram bins"},
+      {"device", Type::kString, "cpu", "cpu, cuda or cuda:N"},
+  };
+  static const std::vector<ParamDef> labels = {
+      {"project", Type::kString, nullptr, "Project file holding the hand labels"},
+      {"source", Type::kString, "", "Only labels of this SRC (empty: every source)"},
+      {"examples", Type::kInt, 4, "Example images per category (0: counts only)"},
+  };
   static const std::vector<ParamDef> none;
+  if (kind == "detectors") return detectors;
+  if (kind == "bias") return bias;
+  if (kind == "labels") return labels;
   if (kind == "comparison") return comparison;
   if (kind == "embedding") return embedding;
   if (kind == "metrics") return metrics;
@@ -117,7 +149,7 @@ const std::vector<ParamDef>& ParamsOf(const std::string& kind) {
   return none;
 }
 
-const char* const kKinds[] = {"comparison", "embedding", "metrics", "sweep", nullptr};
+const char* const kKinds[] = {"comparison", "embedding", "metrics", "sweep", "detectors", "bias", "labels", nullptr};
 const char* const kPresets[] = {"slide-16x9", "slide-4x3", "paper-column", "paper-full", "poster",
                                 nullptr};
 
@@ -198,6 +230,14 @@ std::string CheckParams(const std::string& kind, const json& p) {
         return "params.metrics: unknown metric '" + m.get<std::string>() + "' (" + JoinList(kMetrics) + ")";
       }
     }
+  } else if (kind == "detectors") {
+    if (!(e = range("top_k", 1, 16)).empty()) return e;
+    if (!(e = range("max_detectors", 1, 24)).empty()) return e;
+  } else if (kind == "bias") {
+    if (!(e = range("bins", 2, 200)).empty()) return e;
+    if (!(e = range("max_statistics", 1, 24)).empty()) return e;
+  } else if (kind == "labels") {
+    if (!(e = range("examples", 0, 16)).empty()) return e;
   }
   return "";
 }

@@ -174,6 +174,11 @@ class Ink {
   double dpi_;
 };
 
+QColor ColourOf(int index, const std::string& hex) {
+  const QColor named(QString::fromStdString(hex));
+  return !hex.empty() && named.isValid() ? named : PaletteColour(index);
+}
+
 QImage ToImage(const cv::Mat& rgb) {
   if (rgb.empty()) return {};
   cv::Mat m = rgb;
@@ -208,6 +213,12 @@ Axis NiceAxis(double lo, double hi, int target = 5) {
 }
 
 QString TickLabel(double v, int decimals) {
+  // 10k, 25k, 1.5M: long tick labels crowd the axis.
+  if (std::abs(v) >= 1e4 && decimals == 0) {
+    const bool mega = std::abs(v) >= 1e6;
+    QString s = QString::number(v / (mega ? 1e6 : 1e3), 'g', 4) + (mega ? QStringLiteral("M") : QStringLiteral("k"));
+    return s.replace('-', QChar(0x2212));
+  }
   QString s = QString::number(v, 'f', decimals);
   if (s == QLatin1String("-0")) s = QStringLiteral("0");
   return s.replace('-', QChar(0x2212));
@@ -326,6 +337,9 @@ struct Frame {
   }
 };
 
+// Vertical room for category names set at 45 degrees.
+double SlantRoom(Ink& ink) { return ink.LineHeight(ink.small()) * 4.5; }
+
 Frame LayoutFrame(Ink& ink, const QRectF& rect, const Axis& x, const Axis& y, const QString& x_label,
                   const QString& y_label, const std::vector<QString>& x_categories = {}) {
   Frame f;
@@ -334,7 +348,14 @@ Frame LayoutFrame(Ink& ink, const QRectF& rect, const Axis& x, const Axis& y, co
   for (double t : y.ticks) tick_w = std::max(tick_w, ink.Width(TickLabel(t, y.decimals), ink.small()));
   const double lh = ink.LineHeight(ink.small());
   const double left = (y_label.isEmpty() ? 0 : ink.LineHeight(ink.body()) * 1.1) + tick_w + ink.small() * 0.6;
-  const double bottom = lh * 1.2 + (x_label.isEmpty() ? 0 : ink.LineHeight(ink.body()) * 1.05);
+  double label_h = lh * 1.2;
+  if (!x_categories.empty()) {
+    double widest = 0;
+    for (const QString& c : x_categories) widest = std::max(widest, ink.Width(c, ink.small()));
+    const double slot = (rect.width() - left) / x_categories.size();
+    if (widest > slot * 0.98) label_h = std::min(SlantRoom(ink), widest * 0.72 + lh);
+  }
+  const double bottom = label_h + (x_label.isEmpty() ? 0 : ink.LineHeight(ink.body()) * 1.05);
   f.data = QRectF(rect.left() + left, rect.top() + lh * 0.6, rect.width() - left - ink.small() * 0.6,
                   rect.height() - bottom - lh * 0.6);
   return f;
@@ -370,10 +391,18 @@ void DrawFrame(Ink& ink, const Frame& f, const QString& x_label, const QString& 
     }
   } else {
     const double slot = f.data.width() / x_categories.size();
+    double widest = 0;
+    for (const QString& c : x_categories) widest = std::max(widest, ink.Width(c, ink.small()));
+    // Names that do not fit their slot are set at 45 degrees (LayoutFrame left room for them).
+    const bool slanted = widest > slot * 0.98;
     for (size_t i = 0; i < x_categories.size(); ++i) {
       const QPointF at(f.data.left() + slot * (i + 0.5), f.data.bottom());
-      ink.Text(at + QPointF(0, tick * 1.4), ink.Elide(x_categories[i], ink.small(), slot * 0.98), ink.small(),
-               Qt::AlignHCenter | Qt::AlignTop, th.muted);
+      if (slanted) {
+        ink.Text(at + QPointF(0, tick * 1.4), ink.Elide(x_categories[i], ink.small(), SlantRoom(ink) / 0.72), ink.small(),
+                 Qt::AlignRight | Qt::AlignTop, th.muted, false, -45);
+      } else {
+        ink.Text(at + QPointF(0, tick * 1.4), x_categories[i], ink.small(), Qt::AlignHCenter | Qt::AlignTop, th.muted);
+      }
     }
   }
   if (!x_label.isEmpty()) {
@@ -478,7 +507,7 @@ void DrawGrid(Ink& ink, const ImageGridPanel& g, const QRectF& rect) {
         const double sx = drawn.width() / image.width(), sy = drawn.height() / image.height();
         for (const FigBox& b : t.boxes) {
           const QRectF box(drawn.left() + b.x * sx, drawn.top() + b.y * sy, b.w * sx, b.h * sy);
-          p.setPen(ink.Pen(PaletteColour(b.colour), std::max(0.6, tile * 0.012)));
+          p.setPen(ink.Pen(ColourOf(b.colour, b.hex), std::max(0.6, tile * 0.012)));
           p.setBrush(Qt::NoBrush);
           p.drawRect(box);
         }
@@ -505,21 +534,56 @@ void DrawGrid(Ink& ink, const ImageGridPanel& g, const QRectF& rect) {
 std::vector<LegendItem> ScatterLegend(const ScatterPanel& s) {
   std::vector<LegendItem> items;
   for (const FigSeries& series : s.series) {
-    if (series.x.empty()) continue;
-    items.push_back({Q(series.name), PaletteColour(series.colour), series.marker});
+    if (series.in_legend) items.push_back({Q(series.name), PaletteColour(series.colour), series.marker});
   }
   return items;
 }
 
+// Where a legend goes: right of the plot when it takes under 38% of the width, else below the
+// plot in two columns. Returns the plot's rectangle.
+struct LegendPlacement {
+  QRectF plot;
+  bool right = true;
+  double height = 0;
+};
+
+LegendPlacement PlaceLegend(Ink& ink, const QRectF& rect, const std::vector<LegendItem>& legend) {
+  LegendPlacement l;
+  l.plot = rect;
+  if (legend.empty()) return l;
+  const double w = LegendWidth(ink, legend);
+  l.right = w < rect.width() * 0.38;
+  if (l.right) {
+    l.plot.setRight(rect.right() - w - ink.small() * 0.5);
+  } else {
+    l.height = (legend.size() + 1) / 2 * ink.LineHeight(ink.small()) * 1.15;
+    l.plot.setBottom(rect.bottom() - l.height);
+  }
+  return l;
+}
+
+void DrawPlacedLegend(Ink& ink, const std::vector<LegendItem>& legend, const LegendPlacement& l, const QRectF& rect,
+                      const QRectF& data) {
+  if (legend.empty()) return;
+  if (l.right) {
+    DrawLegend(ink, legend, QPointF(l.plot.right() + ink.small() * 0.5, data.top()), data.height());
+    return;
+  }
+  std::vector<LegendItem> left(legend.begin(), legend.begin() + (legend.size() + 1) / 2);
+  std::vector<LegendItem> right(legend.begin() + (legend.size() + 1) / 2, legend.end());
+  DrawLegend(ink, left, QPointF(rect.left(), l.plot.bottom()), l.height);
+  DrawLegend(ink, right, QPointF(rect.left() + rect.width() / 2, l.plot.bottom()), l.height);
+}
+
+// Ticks for the room an axis has: about one per five body-text widths across, per 2.5 lines up.
+int TicksAcross(Ink& ink, double width) { return std::clamp(static_cast<int>(width / (ink.small() * 6)), 2, 6); }
+int TicksUp(Ink& ink, double height) { return std::clamp(static_cast<int>(height / (ink.LineHeight(ink.small()) * 2.2)), 2, 6); }
+
 void DrawScatter(Ink& ink, const ScatterPanel& s, const QRectF& rect) {
   QPainter& p = ink.painter();
   const std::vector<LegendItem> legend = ScatterLegend(s);
-  const double legend_w = legend.size() > 1 || !legend.empty() ? LegendWidth(ink, legend) : 0;
-  const bool legend_right = legend_w < rect.width() * 0.38;
-  const double legend_h = legend_right ? 0 : (legend.size() + 1) / 2 * ink.LineHeight(ink.small()) * 1.15;
-  QRectF plot = rect;
-  if (legend_right) plot.setRight(rect.right() - legend_w - ink.small() * 0.5);
-  else plot.setBottom(rect.bottom() - legend_h);
+  const LegendPlacement placed = PlaceLegend(ink, rect, legend);
+  const QRectF plot = placed.plot;
   double xlo = 1e300, xhi = -1e300, ylo = 1e300, yhi = -1e300;
   int64_t bulk = 0;
   for (const FigSeries& series : s.series) {
@@ -529,7 +593,8 @@ void DrawScatter(Ink& ink, const ScatterPanel& s, const QRectF& rect) {
     }
     if (series.bulk) bulk += static_cast<int64_t>(series.x.size());
   }
-  Frame f = LayoutFrame(ink, plot, NiceAxis(xlo, xhi), NiceAxis(ylo, yhi), Q(s.x_label), Q(s.y_label));
+  Frame f = LayoutFrame(ink, plot, NiceAxis(xlo, xhi, TicksAcross(ink, plot.width())),
+                        NiceAxis(ylo, yhi, TicksUp(ink, plot.height())), Q(s.x_label), Q(s.y_label));
   DrawFrame(ink, f, Q(s.x_label), Q(s.y_label), plot);
   p.save();
   p.setClipRect(f.data.adjusted(-2, -2, 2, 2));
@@ -583,15 +648,7 @@ void DrawScatter(Ink& ink, const ScatterPanel& s, const QRectF& rect) {
     for (size_t i = 0; i < series.x.size(); ++i) DrawMarker(p, series.marker, f.Map(series.x[i], series.y[i]), r, c);
   }
   p.restore();
-  if (legend_right) {
-    DrawLegend(ink, legend, QPointF(plot.right() + ink.small() * 0.5, f.data.top()), f.data.height());
-  } else {
-    const double half = rect.width() / 2;
-    std::vector<LegendItem> left(legend.begin(), legend.begin() + (legend.size() + 1) / 2);
-    std::vector<LegendItem> right(legend.begin() + (legend.size() + 1) / 2, legend.end());
-    DrawLegend(ink, left, QPointF(rect.left(), plot.bottom()), legend_h);
-    DrawLegend(ink, right, QPointF(rect.left() + half, plot.bottom()), legend_h);
-  }
+  DrawPlacedLegend(ink, legend, placed, rect, f.data);
 }
 
 void DrawCurves(Ink& ink, const CurvePanel& c, const QRectF& rect) {
@@ -603,10 +660,9 @@ void DrawCurves(Ink& ink, const CurvePanel& c, const QRectF& rect) {
     col.setAlphaF(0.3);
     legend.push_back({Q(band.name), col, FigMarker::kSquare, false, true});
   }
-  const bool show_legend = legend.size() > 1;
-  const double legend_w = show_legend ? LegendWidth(ink, legend) : 0;
-  QRectF plot = rect;
-  if (show_legend) plot.setRight(rect.right() - legend_w - ink.small() * 0.5);
+  if (legend.size() < 2) legend.clear();
+  const LegendPlacement placed = PlaceLegend(ink, rect, legend);
+  const QRectF plot = placed.plot;
   double xlo = 1e300, xhi = -1e300, ylo = 1e300, yhi = -1e300;
   auto grow_y = [&](double v) {
     if (std::isfinite(v)) ylo = std::min(ylo, v), yhi = std::max(yhi, v);
@@ -625,7 +681,8 @@ void DrawCurves(Ink& ink, const CurvePanel& c, const QRectF& rect) {
     }
   }
   for (const FigLine& l : c.vlines) xlo = std::min(xlo, l.value), xhi = std::max(xhi, l.value);
-  Frame f = LayoutFrame(ink, plot, NiceAxis(xlo, xhi), NiceAxis(ylo, yhi), Q(c.x_label), Q(c.y_label));
+  Frame f = LayoutFrame(ink, plot, NiceAxis(xlo, xhi, TicksAcross(ink, plot.width())),
+                        NiceAxis(ylo, yhi, TicksUp(ink, plot.height())), Q(c.x_label), Q(c.y_label));
   DrawFrame(ink, f, Q(c.x_label), Q(c.y_label), plot);
   p.save();
   p.setRenderHint(QPainter::Antialiasing, true);
@@ -656,7 +713,9 @@ void DrawCurves(Ink& ink, const CurvePanel& c, const QRectF& rect) {
       p.drawLine(a - QPointF(r, 0), a + QPointF(r, 0));
       p.drawLine(b - QPointF(r, 0), b + QPointF(r, 0));
     }
-    for (const QPointF& pt : line) DrawMarker(p, curve.marker, pt, r * 1.2, col);
+    // Dense curves get a marker every few points: enough to tell the shape in greyscale.
+    const int every = std::max(1, static_cast<int>(line.size()) / 12);
+    for (int i = 0; i < line.size(); i += every) DrawMarker(p, curve.marker, line[i], r * 1.2, col);
   }
   for (const FigLine& l : c.vlines) {
     const QPointF a = f.Map(l.value, f.y.lo), b = f.Map(l.value, f.y.hi);
@@ -665,16 +724,16 @@ void DrawCurves(Ink& ink, const CurvePanel& c, const QRectF& rect) {
     ink.Text(b + QPointF(ink.small() * 0.3, 0), Q(l.label), ink.small(), Qt::AlignLeft | Qt::AlignTop, PaletteColour(l.colour));
   }
   p.restore();
-  if (show_legend) DrawLegend(ink, legend, QPointF(plot.right() + ink.small() * 0.5, f.data.top()), f.data.height());
+  DrawPlacedLegend(ink, legend, placed, rect, f.data);
 }
 
 void DrawBars(Ink& ink, const BarPanel& b, const QRectF& rect) {
   QPainter& p = ink.painter();
   std::vector<LegendItem> legend;
-  for (const FigBarSeries& s : b.series) legend.push_back({Q(s.name), PaletteColour(s.colour), FigMarker::kSquare, false, true});
-  const bool show_legend = legend.size() > 1;
-  QRectF plot = rect;
-  if (show_legend) plot.setRight(rect.right() - LegendWidth(ink, legend) - ink.small() * 0.5);
+  for (const FigBarSeries& s : b.series) legend.push_back({Q(s.name), ColourOf(s.colour, s.hex), FigMarker::kSquare, false, true});
+  if (legend.size() < 2) legend.clear();
+  const LegendPlacement placed = PlaceLegend(ink, rect, legend);
+  const QRectF plot = placed.plot;
   double vmax = 0;
   for (const FigBarSeries& s : b.series) {
     for (double v : s.values) vmax = std::max(vmax, std::isfinite(v) ? v : 0);
@@ -682,14 +741,14 @@ void DrawBars(Ink& ink, const BarPanel& b, const QRectF& rect) {
   const bool histogram = !b.edges.empty();
   std::vector<QString> categories;
   for (const std::string& c : b.categories) categories.push_back(Q(c));
-  Axis x = histogram ? NiceAxis(b.edges.front(), b.edges.back()) : Axis{0, static_cast<double>(categories.size()), {}, 0};
-  if (histogram) x.lo = b.edges.front(), x.hi = b.edges.back(), x = [&] {
-    Axis a = NiceAxis(b.edges.front(), b.edges.back());
+  Axis x = Axis{0, static_cast<double>(categories.size()), {}, 0};
+  if (histogram) x = [&] {
+    Axis a = NiceAxis(b.edges.front(), b.edges.back(), TicksAcross(ink, plot.width()));
     a.lo = b.edges.front(), a.hi = b.edges.back();
     a.ticks.erase(std::remove_if(a.ticks.begin(), a.ticks.end(), [&](double t) { return t < a.lo - 1e-12 || t > a.hi + 1e-12; }), a.ticks.end());
     return a;
   }();
-  Axis y = NiceAxis(0, vmax);
+  Axis y = NiceAxis(0, vmax, TicksUp(ink, plot.height()));
   y.ticks.erase(std::remove_if(y.ticks.begin(), y.ticks.end(), [](double t) { return t < 0; }), y.ticks.end());
   y.lo = 0;
   Frame f = LayoutFrame(ink, plot, x, y, Q(b.x_label), Q(b.y_label), categories);
@@ -699,7 +758,7 @@ void DrawBars(Ink& ink, const BarPanel& b, const QRectF& rect) {
   const double lw = std::max(0.8, ink.body() * 0.12);
   if (histogram) {
     for (const FigBarSeries& s : b.series) {
-      QColor col = PaletteColour(s.colour);
+      QColor col = ColourOf(s.colour, s.hex);
       QPolygonF step;
       for (size_t i = 0; i < s.values.size() && i + 1 < b.edges.size(); ++i) {
         step << f.Map(b.edges[i], i == 0 ? 0 : s.values[i]) << f.Map(b.edges[i], s.values[i])
@@ -725,7 +784,7 @@ void DrawBars(Ink& ink, const BarPanel& b, const QRectF& rect) {
       for (size_t i = 0; i < s.values.size() && i < categories.size(); ++i) {
         const QPointF top = f.Map(0, s.values[i]);
         const double left = f.data.left() + slot * i + slot * 0.1 + bar * si;
-        p.fillRect(QRectF(left, top.y(), bar * 0.92, f.data.bottom() - top.y()), PaletteColour(s.colour));
+        p.fillRect(QRectF(left, top.y(), bar * 0.92, f.data.bottom() - top.y()), ColourOf(s.colour, s.hex));
       }
     }
   }
@@ -736,7 +795,7 @@ void DrawBars(Ink& ink, const BarPanel& b, const QRectF& rect) {
     ink.Text(t + QPointF(ink.small() * 0.3, 0), Q(l.label), ink.small(), Qt::AlignLeft | Qt::AlignTop, PaletteColour(l.colour));
   }
   p.restore();
-  if (show_legend) DrawLegend(ink, legend, QPointF(plot.right() + ink.small() * 0.5, f.data.top()), f.data.height());
+  DrawPlacedLegend(ink, legend, placed, rect, f.data);
 }
 
 // Column widths of a table at a font size.
@@ -844,6 +903,9 @@ Layout ComputeLayout(Ink& ink, const FigureData& data, const RenderOptions& o, d
   l.margin = ink.body() * 0.6;
   l.gap = ink.body() * 1.0;
   l.columns = std::clamp(data.columns, 1, std::max<int>(1, static_cast<int>(data.panels.size())));
+  // A narrow page (a paper column) stacks panels: a plot needs about 22 body-text ems of width.
+  const double min_cell = ink.body() * 22;
+  while (l.columns > 1 && (width_pt - 2 * l.margin - (l.columns - 1) * l.gap) / l.columns < min_cell) --l.columns;
   l.cell_w = (width_pt - 2 * l.margin - (l.columns - 1) * l.gap) / l.columns;
   l.title_h = HasTitle(data, o) ? ink.LineHeight(ink.title()) * 1.25 : 0;
   l.caption_h = o.caption.empty() ? 0 : ink.LineHeight(ink.body()) * 1.4 * ink.Wrap(Q(o.caption), ink.body(), width_pt - 2 * l.margin).size();

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -15,8 +16,10 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "core/jobs/figure_spec.h"
+#include "core/store/labels.h"
 #include "core/util/file_util.h"
 #include "tests/test_util.h"
 #include "ui/figures/figure_renderer.h"
@@ -295,6 +298,132 @@ TEST_F(FigureCommandTest, EmbeddingFromEmbeddings) {
   }
   EXPECT_GT(blue, 50);
   EXPECT_GT(vermillion, 50);
+}
+
+// Classic views of the test source as a "synthetic" folder with a manifest (fast: no model).
+std::string MakeViews(FigureCommandTest* t, const std::string& source, const std::string& dir) {
+  std::string out, err;
+  EXPECT_EQ(testing::RunCommand(Cli() + " augment --input " + source + " --recipe simclr --views 1 --seed 4 --out " + dir, &out, &err), 0) << err;
+  return dir;
+}
+
+TEST_F(FigureCommandTest, DetectorsBiasAndLabelsFigures) {
+  const std::string views = MakeViews(this, source_, dir_.Join("views"));
+  std::string err;
+  const std::string det = dir_.Join("det.png");
+  ASSERT_EQ(Run("figure detectors --input " + views + " --reference " + source_ + " --encoder none --detectors blur,light --top-k 3 --data --out " + det, &err), 0) << err;
+  const json d = json::parse(Bytes(det + ".data.json"));
+  ASSERT_EQ(d["data"]["shown"].size(), 2u);
+  EXPECT_EQ(d["data"]["shown"][0]["detector"], "blur");
+  EXPECT_EQ(d["data"]["shown"][0]["worst"].size(), 3u);
+  // The worst images are sorted by score, and the flagged count is the summary's.
+  const json& worst = d["data"]["shown"][0]["worst"];
+  EXPECT_GE(worst[0]["score"].get<double>(), worst[1]["score"].get<double>());
+  for (const json& s : d["data"]["summary"]["detectors"]) {
+    if (s["name"] == "blur") {
+      EXPECT_EQ(s["flagged"], d["data"]["shown"][0]["flagged"]);
+    }
+  }
+  // Histogram counts add up to the images scored.
+  double total = 0;
+  for (const json& c : d["data"]["shown"][1]["histogram"]["counts"]) total += c.get<double>();
+  EXPECT_EQ(total, 40);
+  EXPECT_EQ(Run("figure detectors --input " + views + " --reference " + source_ + " --encoder none --detectors nonsense --out " + det, &err), 1);
+  EXPECT_NE(err.find("no detector 'nonsense'"), std::string::npos) << err;
+
+  const std::string bias = dir_.Join("bias.svg");
+  ASSERT_EQ(Run("figure bias --real " + source_ + " --synthetic " + views + " --encoder none --statistics brightness --data --out " + bias, &err), 0) << err;
+  const json b = json::parse(Bytes(bias + ".data.json"));
+  EXPECT_TRUE(b["data"]["shifts"].contains("brightness"));
+  EXPECT_NE(Bytes(bias).find("brightness"), std::string::npos);
+
+  // Hand labels: two categories, three images, a box.
+  const std::string project = dir_.Join("labels.synthlens");
+  {
+    auto store = LabelStore::Open(project);
+    const int64_t smudge = store->AddCategory("smudge", "#aa3377");
+    const int64_t warp = store->AddCategory("warp", "#228833");
+    store->ToggleCategory({{source_, "idx:1"}, {source_, "idx:2"}}, smudge);
+    store->ToggleCategory({{source_, "idx:2"}, {source_, "idx:3"}, {source_, "idx:4"}}, warp);
+    store->AddBox({source_, "idx:1"}, {0, smudge, 3, 4, 10, 8});
+    store->MarkClean({{source_, "idx:9"}});
+  }
+  const std::string labels = dir_.Join("labels.pdf");
+  ASSERT_EQ(Run("figure labels --project " + project + " --examples 2 --data --out " + labels, &err), 0) << err;
+  const json l = json::parse(Bytes(labels + ".data.json"));
+  std::map<std::string, int> counts;
+  for (const json& c : l["data"]["categories"]) counts[c["category"]] = c["images"];
+  EXPECT_EQ(counts["smudge"], 2);
+  EXPECT_EQ(counts["warp"], 3);
+  EXPECT_EQ(l["data"]["clean"], 1);
+  EXPECT_EQ(l["data"]["labelled"], 5);
+  std::string out;
+  ASSERT_EQ(testing::RunCommand("pdftotext " + labels + " -", &out, &err), 0);
+  EXPECT_NE(out.find("smudge"), std::string::npos) << out;
+  EXPECT_NE(out.find("Examples per category"), std::string::npos) << out;
+  EXPECT_EQ(Run("figure labels --project " + dir_.Join("missing.synthlens") + " --out " + labels + ".png", &err), 1);
+  EXPECT_NE(err.find("missing.synthlens"), std::string::npos) << err;
+}
+
+// Headless Chromium (Debian's) renders the report: a screenshot that is not blank, and the
+// headline numbers in the DOM.
+TEST_F(FigureCommandTest, ReportIsSelfContainedAndRendersInABrowser) {
+  const std::string views = MakeViews(this, source_, dir_.Join("views"));
+  const std::string out_dir = dir_.Join("report");
+  std::string out, err;
+  ASSERT_EQ(testing::RunCommand(Cli() + " report --real " + source_ + " --synthetic " + views +
+                                    " --model none --sample 2 --bootstrap 5 --out " + out_dir, &out, &err), 0) << err;
+  const json report = json::parse(Bytes(out_dir + "/report.json"));
+  const std::string html = Bytes(out_dir + "/index.html");
+  // Self-contained: no scripts, no external references.
+  EXPECT_EQ(html.find("<script"), std::string::npos);
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_NE(html.find("src=\"data:image/png;base64,"), std::string::npos);
+  // The headline numbers are the metrics section's numbers.
+  const double fid = report["summary"]["metrics"]["fid"];
+  json metrics_section;
+  for (const json& s : report["sections"]) {
+    if (s["id"] == "metrics") metrics_section = s;
+  }
+  ASSERT_FALSE(metrics_section.is_null());
+  EXPECT_EQ(metrics_section["data"]["fid"].get<double>(), fid);
+  EXPECT_TRUE(report["summary"]["metrics"].contains("intervals"));
+  EXPECT_TRUE(report["provenance"]["sections"].contains("detectors"));
+  // PDF: a page per section after the summary, fonts embedded, none Type 3.
+  ASSERT_EQ(testing::RunCommand("pdfinfo " + out_dir + "/report.pdf", &out, &err), 0) << err;
+  EXPECT_TRUE(std::regex_search(out, std::regex("Pages:\\s+" + std::to_string(1 + report["sections"].size()) + "\\b"))) << out;
+  ASSERT_EQ(testing::RunCommand("pdffonts " + out_dir + "/report.pdf", &out, &err), 0) << err;
+  EXPECT_EQ(out.find("Type 3"), std::string::npos) << out;
+  ASSERT_EQ(testing::RunCommand("pdftotext " + out_dir + "/report.pdf -", &out, &err), 0) << err;
+  EXPECT_NE(out.find("page 2 of"), std::string::npos);
+  EXPECT_NE(out.find("FID: " + FormatMetric(fid, 3)), std::string::npos) << out;
+
+  const std::string chromium = "chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+                               "--disable-background-networking --disable-component-update --disable-sync "
+                               "--user-data-dir=" + dir_.Join("chromium-profile") + " ";
+  ASSERT_EQ(testing::RunCommand(chromium + "--dump-dom file://" + out_dir + "/index.html", &out, &err), 0) << err;
+  EXPECT_NE(out.find("SynthLens report"), std::string::npos);
+  EXPECT_NE(out.find("<td class=\"n\">" + FormatMetric(fid, 3) + "</td>"), std::string::npos);
+  for (const json& v : report["verdicts"]) EXPECT_NE(out.find(v.get<std::string>().substr(0, 20)), std::string::npos) << v;
+  const std::string shot = dir_.Join("report.png");
+  ASSERT_EQ(testing::RunCommand(chromium + "--hide-scrollbars --window-size=1100,1600 --screenshot=" + shot +
+                                    " file://" + out_dir + "/index.html", &out, &err), 0) << err;
+  const cv::Mat page = cv::imread(shot);
+  ASSERT_FALSE(page.empty());
+  cv::Mat grey;
+  cv::cvtColor(page, grey, cv::COLOR_BGR2GRAY);
+  cv::Scalar mean, stddev;
+  cv::meanStdDev(grey, mean, stddev);
+  EXPECT_GT(stddev[0], 20) << "a blank page";
+  // Dark text pixels: the page has text and figures, not only a background.
+  EXPECT_GT(cv::countNonZero(grey < 100), page.total() / 100);
+
+  // A bad set is named; nothing is written.
+  EXPECT_EQ(testing::RunCommand(Cli() + " report --real " + source_ + " --synthetic " + dir_.Join("nope") + " --out " + dir_.Join("r2"), &out, &err), 1);
+  EXPECT_NE(err.find("nope"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir_.Join("r2") + "/index.html"));
 }
 
 // The renderer on its own: a 28 px checkerboard stays crisp (only its two values) at any DPI.

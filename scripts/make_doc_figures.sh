@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Remakes every figure image in docs/figures.md and the README with `synthlens figure` itself
+# (bundled models, Fashion-MNIST test set). Run after ./scripts/build.sh; takes a few minutes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+S=build/app/synthlens
+OUT=docs/images/figures
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$OUT"
+export QT_QPA_PLATFORM=offscreen
+
+# A small synthetic set: img2img views (strength 0.5) of the first 1,000 test images.
+$S generate --input fashion-mnist:test --limit 1000 --model builtin --mode img2img --strength 0.5 \
+  --views 1 --seed 3 --out "$WORK/gen"
+
+# 1. Comparison grid (paper, full width) and the same figure on a dark 16:9 slide.
+$S figure comparison --input fashion-mnist:test --ids test:0,test:1,test:2,test:8 --views 4 \
+  --seed 1 --sweep --dpi 150 --no-sidecar --out "$OUT/comparison.png"
+$S figure comparison --input fashion-mnist:test --ids test:0,test:1 --views 4 --seed 1 \
+  --captions index,seed --preset slide-16x9 --theme dark --dpi 96 --no-sidecar \
+  --caption "Classic SimCLR views vs img2img views of the bundled diffusion model" --out "$OUT/comparison-slide.png"
+# 2. Embedding plot: real test images vs their img2img views, t-SNE, coloured by class.
+$S figure embedding --real fashion-mnist:test --limit 1000 --synthetic "$WORK/gen" --method tsne \
+  --colour class --preset paper-full --dpi 150 --no-sidecar --out "$OUT/embedding.png"
+$S figure embedding --real fashion-mnist:test --limit 200 --synthetic "$WORK/gen" --synthetic-limit 200 \
+  --method pca --arrows --preset paper-column --dpi 200 --no-sidecar --out "$OUT/embedding-arrows.png"
+# 3. Metrics table (with 95% bootstrap intervals) and per class.
+$S figure metrics --real fashion-mnist:test --limit 1000 --synthetic "$WORK/gen" --bootstrap 50 \
+  --dpi 150 --no-sidecar --out "$OUT/metrics.png"
+$S figure metrics --real fashion-mnist:test --limit 1000 --synthetic "$WORK/gen" --out "$OUT/metrics.tex" --no-sidecar
+# 4. Strength sweep.
+$S figure sweep --input fashion-mnist:test --images 128 --dpi 150 --no-sidecar --out "$OUT/sweep.png"
+echo "wrote $(ls "$OUT" | wc -l) files to $OUT"
