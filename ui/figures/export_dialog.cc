@@ -196,6 +196,10 @@ void ExportFigureDialog::BuildUi() {
   preview_label_->setAlignment(Qt::AlignCenter);
   preview_area_->setWidget(preview_label_);
   root->addWidget(preview_area_, 1);
+  resize_debounce_ = new QTimer(this);
+  resize_debounce_->setSingleShot(true);
+  resize_debounce_->setInterval(120);
+  connect(resize_debounce_, &QTimer::timeout, this, [this] { Rerender(); });
   auto style_changed = [this] { Rerender(); };
   connect(preset_, &QComboBox::currentTextChanged, this, style_changed);
   connect(size_, &QLineEdit::editingFinished, this, style_changed);
@@ -204,6 +208,12 @@ void ExportFigureDialog::BuildUi() {
   connect(text_, &QComboBox::currentTextChanged, this, style_changed);
   connect(caption_, &QLineEdit::editingFinished, this, style_changed);
   connect(panel_labels_, &QCheckBox::toggled, this, style_changed);
+}
+
+void ExportFigureDialog::resizeEvent(QResizeEvent* event) {
+  QDialog::resizeEvent(event);
+  // The preview follows the pane's width, once the user stops resizing.
+  if (resize_debounce_) resize_debounce_->start();
 }
 
 void ExportFigureDialog::ReadControls() {
@@ -255,8 +265,11 @@ void ExportFigureDialog::Rerender() {
     Rebuild();
     return;
   }
-  // The preview at screen resolution: the same renderer as the saved file.
-  const double scale = 110.0 / spec_.value("dpi", 300) * devicePixelRatioF();
+  // The preview fits the pane's width: the same renderer as the saved file, at a screen DPI.
+  auto page = ResolveFigurePage(spec_);
+  const double width_in = page.ok() ? page->width_in : 6.75;
+  const double screen_dpi = std::clamp((preview_area_->viewport()->width() - 8) / width_in, 30.0, 220.0);
+  const double scale = screen_dpi / spec_.value("dpi", 300) * devicePixelRatioF();
   preview_ = figures::RenderFigureImage(spec_, *data_, scale);
   QImage shown = preview_;
   shown.setDevicePixelRatio(devicePixelRatioF());

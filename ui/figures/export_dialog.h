@@ -49,6 +49,9 @@ class ExportFigureDialog : public QDialog {
   static nlohmann::json LastSettings();
   static void RememberSettings(const nlohmann::json& spec);
 
+ protected:
+  void resizeEvent(QResizeEvent* event) override;
+
  signals:
   // The data is built (or failed: error not empty); the preview shows it.
   void Ready(const QString& error);
@@ -82,6 +85,7 @@ class ExportFigureDialog : public QDialog {
   QCheckBox* crop_boxes_ = nullptr;
   QCheckBox* sweep_ = nullptr;
   QLabel* preview_label_ = nullptr;
+  class QTimer* resize_debounce_ = nullptr;
   QScrollArea* preview_area_ = nullptr;
   QPushButton* save_ = nullptr;
   QPushButton* copy_image_ = nullptr;
