@@ -26,9 +26,16 @@ $S figure embedding --real fashion-mnist:test --limit 1000 --synthetic "$WORK/ge
 $S figure embedding --real fashion-mnist:test --limit 200 --synthetic "$WORK/gen" --synthetic-limit 200 \
   --method pca --arrows --preset paper-column --dpi 200 --no-sidecar --out "$OUT/embedding-arrows.png"
 # 3. Metrics table (with 95% bootstrap intervals) and per class.
-$S figure metrics --real fashion-mnist:test --limit 1000 --synthetic "$WORK/gen" --bootstrap 50 \
+$S figure metrics --real fashion-mnist:test --limit 1000 --synthetic "$WORK/gen" --bootstrap 20 \
   --dpi 150 --no-sidecar --out "$OUT/metrics.png"
 $S figure metrics --real fashion-mnist:test --limit 1000 --synthetic "$WORK/gen" --out "$OUT/metrics.tex" --no-sidecar
 # 4. Strength sweep.
 $S figure sweep --input fashion-mnist:test --images 128 --dpi 150 --no-sidecar --out "$OUT/sweep.png"
+# 5. Detector and bias panels of the same synthetic set.
+$S figure detectors --input "$WORK/gen" --reference fashion-mnist:test --reference-limit 2000 --dpi 150 \
+  --no-sidecar --out "$OUT/detectors.png"
+$S figure bias --real fashion-mnist:test --real-limit 2000 --synthetic "$WORK/gen" --dpi 150 --no-sidecar \
+  --out "$OUT/bias.png"
+# 6. The studio's Export dialog, as the Qt test shows it (offscreen).
+SYNTHLENS_SCREENSHOT_DIR="$OUT" SYNTHLENS_BIN_DIR="$PWD/build/app" build/ui/ui_export_dialog_test >/dev/null
 echo "wrote $(ls "$OUT" | wc -l) files to $OUT"

@@ -16,6 +16,8 @@
 
 #include "core/jobs/bias_job.h"
 #include "core/util/logging.h"
+#include <QMenu>
+#include "ui/figures/export_dialog.h"
 #include "qcustomplot.h"
 #include "ui/detector_reference.h"
 
@@ -71,6 +73,13 @@ BiasView::BiasView(QWidget* parent)
             OnJobFinished(std::move(result), cancelled);
           }) {
   BuildUi();
+  // Right-click: Export figure… / Copy as image / Copy data (docs/figures.md).
+  setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(this, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+    QMenu menu(this);
+    AddFigureActions(&menu, this, [this] { return FigureSpec(); });
+    menu.exec(mapToGlobal(pos));
+  });
   Clear(tr("No bias report yet: Run bias report"));
 }
 
@@ -541,6 +550,15 @@ int BiasView::ShiftRow(const QString& statistic) const {
     if (shifts_table_->item(r, 0) && shifts_table_->item(r, 0)->text() == statistic) return r;
   }
   return -1;
+}
+
+nlohmann::json BiasView::FigureSpec() const {
+  if (!source_) return nullptr;
+  const std::string synthetic = source_->spec();
+  return {{"kind", "bias"},
+          {"params", {{"real", reference_field_->Resolve(Q(synthetic)).toStdString()}, {"synthetic", synthetic},
+                      {"encoder", encoder_.isEmpty() ? std::string("none") : encoder_.toStdString()},
+                      {"real_limit", real_limit_}, {"synthetic_limit", synthetic_limit_}}}};
 }
 
 }  // namespace synthlens::ui

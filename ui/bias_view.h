@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
@@ -43,6 +45,8 @@ class BiasView : public QWidget {
   // The real set; "" = the open source itself.
   void SetReference(const QString& spec);
   QString reference() const;
+  // The figure spec of what the tab shows (docs/figures.md); null before there is a source.
+  nlohmann::json FigureSpec() const;
   // First N images of each side (-1 all).
   void SetLimits(qint64 real, qint64 synthetic);
 

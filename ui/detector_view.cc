@@ -20,6 +20,8 @@
 #include "core/jobs/detect_job.h"
 #include "core/jobs/review_job.h"
 #include "core/util/logging.h"
+#include <QMenu>
+#include "ui/figures/export_dialog.h"
 #include "qcustomplot.h"
 #include "ui/detector_reference.h"
 #include "ui/detector_table_model.h"
@@ -51,6 +53,13 @@ DetectorView::DetectorView(ImageGridModel* grid_model, QListView* grid, QWidget*
           }) {
   learned_ = new LearnedDetector(this);
   BuildUi();
+  // Right-click: Export figure… / Copy as image / Copy data (docs/figures.md).
+  setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(this, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+    QMenu menu(this);
+    AddFigureActions(&menu, this, [this] { return FigureSpec(); });
+    menu.exec(mapToGlobal(pos));
+  });
   connect(grid_->selectionModel(), &QItemSelectionModel::currentChanged, this,
           &DetectorView::OnGridCurrentChanged);
   connect(learned_, &LearnedDetector::Updated, this, &DetectorView::UpdateLearned);
@@ -574,6 +583,15 @@ void DetectorView::UpdateLearned() {
   table_->setColumnHidden(DetectTableModel::kProbabilityColumn, !have);
   reviewed_.clear();
   if (result_) UpdateBreakdown(model_->RowOfSourceIndex(shown_index_));
+}
+
+nlohmann::json DetectorView::FigureSpec() const {
+  if (!source_) return nullptr;
+  const std::string input = source_->spec();
+  return {{"kind", "detectors"},
+          {"params", {{"input", input}, {"reference", reference_field_->Resolve(Q(input)).toStdString()},
+                      {"encoder", encoder_.isEmpty() ? std::string("none") : encoder_.toStdString()},
+                      {"reference_limit", reference_limit_}, {"thresholds", thresholds().toStdString()}}}};
 }
 
 }  // namespace synthlens::ui

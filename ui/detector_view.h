@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <QString>
 #include <QVector>
 #include <QWidget>
@@ -68,6 +70,8 @@ class DetectorView : public QWidget {
   // The reference (real) set spec; "" = the open source itself.
   void SetReference(const QString& spec);
   QString reference() const;
+  // The figure spec of what the tab shows (docs/figures.md); null before there is a source.
+  nlohmann::json FigureSpec() const;
   // Reference images used for calibration (first N; -1 all).
   void SetReferenceLimit(qint64 limit) { reference_limit_ = limit; }
 

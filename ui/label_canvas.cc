@@ -19,6 +19,8 @@ LabelCanvas::LabelCanvas(QWidget* parent) : QWidget(parent) {
   setMouseTracking(false);
   setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
   setCursor(Qt::CrossCursor);
+  // Right-click removes a box here; the Labels tab's figure menu must not open over it.
+  setContextMenuPolicy(Qt::PreventContextMenu);
 }
 
 QSize LabelCanvas::sizeHint() const { return {420, 420}; }

@@ -28,6 +28,8 @@
 #include <map>
 
 #include "core/util/logging.h"
+#include <QMenu>
+#include "ui/figures/export_dialog.h"
 #include "ui/image_grid_model.h"
 #include "ui/label_badge_delegate.h"
 #include "ui/label_canvas.h"
@@ -65,6 +67,13 @@ QString Q(const std::string& s) { return QString::fromStdString(s); }
 LabelPanel::LabelPanel(ImageGridModel* model, QListView* grid, QWidget* parent)
     : QWidget(parent), model_(model), grid_(grid) {
   BuildUi();
+  // Right-click: Export figure… / Copy as image / Copy data (docs/figures.md).
+  setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(this, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+    QMenu menu(this);
+    AddFigureActions(&menu, this, [this] { return FigureSpec(); });
+    menu.exec(mapToGlobal(pos));
+  });
   BuildFileActions();
   grid_->setSelectionMode(QAbstractItemView::ExtendedSelection);
   grid_->setItemDelegate(new LabelBadgeDelegate(grid_));
@@ -1147,6 +1156,11 @@ void LabelPanel::ChooseProject(bool create) {
                                             nullptr, QFileDialog::DontConfirmOverwrite)
              : QFileDialog::getOpenFileName(this, tr("Open a project"), QString(), filter);
   if (!path.isEmpty()) emit OpenProjectRequested(path);
+}
+
+nlohmann::json LabelPanel::FigureSpec() const {
+  if (project_path_.isEmpty()) return nullptr;
+  return {{"kind", "labels"}, {"params", {{"project", project_path_.toStdString()}, {"source", source_key_}}}};
 }
 
 }  // namespace synthlens::ui

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <QColor>
 #include <QPointer>
 #include <QRectF>
@@ -57,6 +59,8 @@ class LabelPanel : public QWidget {
   // canonical (as the embedding cache does), so the CLI and the studio agree.
   static QString SourceKey(const QString& spec);
   QString source_key() const { return QString::fromStdString(source_key_); }
+  // The figure spec of what the tab shows (docs/figures.md); null before there is a source.
+  nlohmann::json FigureSpec() const;
 
   // Images a detector flagged (source indices): enables the "Flagged by a detector" filter and
   // draws a flag badge on them. An empty list disables the filter again.

@@ -258,6 +258,17 @@ void MainWindow::BuildMenus() {
     }
     if (!specs.empty()) ExportFiguresForSelection(this, specs, names);
   });
+  QAction* report = file->addAction(tr("&Report…"));
+  report->setToolTip(tr("One-click report of a synthetic set against the open source: HTML, PDF, JSON"));
+  connect(report, &QAction::triggered, this, [this] {
+    if (!model_->source()) return;
+    const nlohmann::json metrics = embeddings_->FigureSpec("metrics");
+    const std::string synthetic = metrics.is_null() ? std::string() : metrics["params"]["synthetic"].get<std::string>();
+    const nlohmann::json labels = labels_->FigureSpec();
+    ExportReport(this, model_->source()->spec(), synthetic,
+                 labels.is_null() ? std::string() : labels["params"]["project"].get<std::string>(),
+                 generative_->model_ready() ? generative_->model_package().toStdString() : std::string());
+  });
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"));
   quit->setShortcut(QKeySequence::Quit);

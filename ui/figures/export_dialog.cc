@@ -1,6 +1,8 @@
 #include "ui/figures/export_dialog.h"
 
 #include <QApplication>
+#include <QDesktopServices>
+#include <QUrl>
 #include <QFutureWatcher>
 #include <QtConcurrent/QtConcurrent>
 #include <QDir>
@@ -31,7 +33,10 @@
 
 #include "core/jobs/figure_spec.h"
 #include "core/util/logging.h"
+#include "core/jobs/report_job.h"
+#include "core/jobs/sweep_job.h"
 #include "ui/figures/figure_writer.h"
+#include "ui/figures/report_writer.h"
 
 namespace synthlens::ui {
 namespace {
@@ -353,34 +358,15 @@ void ExportFiguresForSelection(QWidget* parent, std::vector<json> specs, std::ve
     }
   }
   settings.setValue(QStringLiteral("figures/dir"), QFileInfo(path).absolutePath());
-  auto* progress = new QProgressDialog(QObject::tr("Exporting %1 figures…").arg(specs.size()), QObject::tr("Cancel"), 0, 1000, parent);
-  progress->setWindowModality(Qt::WindowModal);
-  progress->setMinimumDuration(0);
-  progress->setAttribute(Qt::WA_DeleteOnClose);
-  auto cancel = std::make_shared<std::atomic<bool>>(false);
-  auto permille = std::make_shared<std::atomic<int>>(0);
-  auto* watcher = new QFutureWatcher<QString>(progress);
-  auto* timer = new QTimer(progress);
-  QObject::connect(timer, &QTimer::timeout, progress, [progress, permille] { progress->setValue(permille->load()); });
-  QObject::connect(progress, &QProgressDialog::canceled, progress, [cancel] { cancel->store(true); });
-  QObject::connect(watcher, &QFutureWatcher<QString>::finished, progress, [watcher, progress, parent, path] {
-    const QString error = watcher->result();
-    progress->close();
-    if (!error.isEmpty()) QMessageBox::warning(parent, QObject::tr("Export figures"), error);
-    else SL_LOG_INFO("exported figures to " << path.toStdString());
-  });
   const std::string target = path.toStdString();
-  watcher->setFuture(QtConcurrent::run([specs, targets, pages, target, cancel, permille]() -> QString {
+  RunWithProgress(parent, QObject::tr("Exporting %1 figures…").arg(specs.size()),
+                  [specs, targets, pages, target](const ProgressFn& whole) -> QString {
     std::vector<json> resolved;
     std::vector<FigureData> data;
     for (size_t i = 0; i < specs.size(); ++i) {
-      const ProgressFn fn = [&](double f) {
-        permille->store(static_cast<int>(1000.0 * (i + std::clamp(f, 0.0, 1.0)) / specs.size()));
-        return !cancel->load();
-      };
       auto spec = ResolveFigureSpec(specs[i], "figure");
       if (!spec.ok()) return Q(spec.error());
-      auto built = BuildFigureData(*spec, fn);
+      auto built = BuildFigureData(*spec, SubRange(whole, double(i) / specs.size(), double(i + 1) / specs.size()));
       if (!built.ok()) return built.error() == "cancelled" ? QString() : Q(built.error());
       json with_provenance = *spec;
       with_provenance["provenance"] = built->provenance;
@@ -393,9 +379,77 @@ void ExportFiguresForSelection(QWidget* parent, std::vector<json> specs, std::ve
     }
     if (pages) return Q(figures::WriteFigurePages(resolved, data, target));
     return QString();
+  }, [parent, path](const QString& error) {
+    if (!error.isEmpty()) QMessageBox::warning(parent, QObject::tr("Export figures"), error);
+    else SL_LOG_INFO("exported figures to " << path.toStdString());
+  });
+}
+
+void RunWithProgress(QWidget* parent, const QString& label, std::function<QString(const ProgressFn&)> work,
+                     std::function<void(const QString&)> done) {
+  auto* progress = new QProgressDialog(label, QObject::tr("Cancel"), 0, 1000, parent);
+  progress->setWindowModality(Qt::WindowModal);
+  progress->setMinimumDuration(0);
+  progress->setAttribute(Qt::WA_DeleteOnClose);
+  auto cancel = std::make_shared<std::atomic<bool>>(false);
+  auto permille = std::make_shared<std::atomic<int>>(0);
+  auto* watcher = new QFutureWatcher<QString>(progress);
+  auto* timer = new QTimer(progress);
+  QObject::connect(timer, &QTimer::timeout, progress, [progress, permille] { progress->setValue(permille->load()); });
+  QObject::connect(progress, &QProgressDialog::canceled, progress, [cancel] { cancel->store(true); });
+  QObject::connect(watcher, &QFutureWatcher<QString>::finished, progress, [watcher, progress, done, cancel] {
+    const QString error = watcher->result();
+    progress->close();
+    done(cancel->load() ? QString() : error);
+  });
+  watcher->setFuture(QtConcurrent::run([work, cancel, permille]() -> QString {
+    const ProgressFn fn = [cancel, permille](double f) {
+      permille->store(static_cast<int>(1000.0 * std::clamp(f, 0.0, 1.0)));
+      return !cancel->load();
+    };
+    try {
+      return work(fn);
+    } catch (const std::exception& e) {
+      return QString::fromStdString(e.what());
+    }
   }));
   timer->start(50);
   progress->show();
+}
+
+void ExportReport(QWidget* parent, const std::string& real, std::string synthetic, const std::string& project,
+                  const std::string& model) {
+  QSettings settings;
+  if (synthetic.empty()) {
+    synthetic = QFileDialog::getExistingDirectory(parent, QObject::tr("Synthetic image set (a folder) to report on"),
+                                                  settings.value(QStringLiteral("figures/dir")).toString()).toStdString();
+    if (synthetic.empty()) return;
+  }
+  const QString out = QFileDialog::getExistingDirectory(parent, QObject::tr("Folder for the report (index.html, report.pdf, report.json)"),
+                                                        settings.value(QStringLiteral("figures/dir")).toString());
+  if (out.isEmpty()) return;
+  settings.setValue(QStringLiteral("figures/dir"), out);
+  ReportOptions options;
+  options.real = real;
+  options.synthetic = synthetic;
+  options.project = project;
+  options.model = model.empty() ? std::string("none") : model;
+  const std::string dir = out.toStdString();
+  RunWithProgress(parent, QObject::tr("Writing the report on %1…").arg(Q(synthetic)),
+                  [options, dir](const ProgressFn& progress) -> QString {
+    auto report = BuildReport(options, progress);
+    if (!report.ok()) return report.error() == "cancelled" ? QString() : Q(report.error());
+    return Q(figures::WriteReport(*report, dir));
+  }, [parent, out](const QString& error) {
+    if (!error.isEmpty()) {
+      QMessageBox::warning(parent, QObject::tr("Report"), error);
+      return;
+    }
+    const QString index = QDir(out).filePath(QStringLiteral("index.html"));
+    if (!QFileInfo::exists(index)) return;  // cancelled
+    SL_LOG_INFO("wrote the report to " << out.toStdString());
+    QDesktopServices::openUrl(QUrl::fromLocalFile(index));
+  });
 }
 
 void AddFigureActions(QMenu* menu, QWidget* parent, std::function<json()> make_spec) {

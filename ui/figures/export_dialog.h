@@ -6,6 +6,7 @@
 
 #include <QDialog>
 #include <QImage>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -96,6 +97,16 @@ class ExportFigureDialog : public QDialog {
 // per image as PDF, SVG or PNG), then builds and writes in the background with a progress dialog
 // and Cancel. `names` (the image ids) name the per-image files. Files already written stay.
 void ExportFiguresForSelection(QWidget* parent, std::vector<nlohmann::json> specs, std::vector<std::string> names);
+
+// Runs `work` on a worker thread behind a window-modal progress dialog with Cancel; `done` gets its
+// error on the GUI thread (empty: done, or cancelled).
+void RunWithProgress(QWidget* parent, const QString& label, std::function<QString(const ProgressFn&)> work,
+                     std::function<void(const QString&)> done);
+
+// File → Report…: the one-click report of a synthetic set (asked for when empty) against the
+// open source, into a folder the user picks, in the background; opens index.html when done.
+void ExportReport(QWidget* parent, const std::string& real, std::string synthetic, const std::string& project,
+                  const std::string& model);
 
 // Context-menu helper: "Export figure…", "Copy as image", "Copy data" for a panel whose figure
 // spec `make_spec` returns (null: nothing to export yet, the actions are disabled).

@@ -28,18 +28,25 @@ constexpr const char* kXmlNamespace = "https://synthlens.invalid/ns/figure/1";
 
 std::string SpecText(const json& spec) { return spec.dump(-1, ' ', /*ensure_ascii=*/true); }
 
-std::string XmlEscape(const std::string& s) {
+}  // namespace
+
+std::string EscapeMarkup(const std::string& s, bool quotes) {
   std::string out;
   for (char c : s) {
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
+      case '"':
+        out += quotes ? "&quot;" : "\"";
+        break;
       default: out += c;
     }
   }
   return out;
 }
+
+namespace {
 
 std::string XmlUnescape(std::string s) {
   for (auto [from, to] : {std::pair<const char*, const char*>{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""},
@@ -92,7 +99,7 @@ Result<std::string> PngText(const std::string& png, const std::string& path, con
 
 std::string Xmp(const json& spec) {
   const QByteArray b64 = QByteArray::fromStdString(SpecText(spec)).toBase64();
-  const std::string title = XmlEscape("SynthLens " + spec.value("kind", std::string("figure")) + " figure");
+  const std::string title = EscapeMarkup("SynthLens " + spec.value("kind", std::string("figure")) + " figure");
   return std::string("<?xpacket begin='\xEF\xBB\xBF' id='W5M0MpCehiHzreSzNTczkc9d'?>\n") +
          "<x:xmpmeta xmlns:x='adobe:ns:meta/'>\n<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>\n" +
          "<rdf:Description rdf:about='' xmlns:dc='http://purl.org/dc/elements/1.1/' "
@@ -106,20 +113,10 @@ std::string Xmp(const json& spec) {
 }
 
 std::string RenderPng(const json& spec, const FigureData& data) {
-  const RenderOptions options = RenderOptionsOf(spec, /*raster=*/true);
-  const QSizeF size = FigureSizePt(data, options);
-  const int dpi = options.page.dpi;
-  QImage image(static_cast<int>(std::lround(size.width() / 72.0 * dpi)),
-               static_cast<int>(std::lround(size.height() / 72.0 * dpi)), QImage::Format_ARGB32_Premultiplied);
-  const int dpm = static_cast<int>(std::lround(dpi / 0.0254));
-  image.setDotsPerMeterX(dpm);
-  image.setDotsPerMeterY(dpm);
-  image.fill(options.theme.background.alpha() > 0 ? options.theme.background : QColor(Qt::transparent));
-  {
-    QPainter painter(&image);
-    RenderFigure(painter, data, options, size);
+  QImage image = RenderFigureImage(spec, data, 1.0);
+  if (ThemeNamed(spec.value("theme", std::string("light"))).background.alpha() == 255) {
+    image = image.convertToFormat(QImage::Format_RGB32);
   }
-  if (options.theme.background.alpha() == 255) image = image.convertToFormat(QImage::Format_RGB32);
   QByteArray bytes;
   QBuffer buffer(&bytes);
   buffer.open(QIODevice::WriteOnly);
@@ -178,7 +175,7 @@ std::string RenderSvg(const json& spec, const FigureData& data) {
   const size_t close = open == std::string::npos ? std::string::npos : text.find('>', open);
   if (close == std::string::npos) return text;
   const std::string metadata = std::string("\n<metadata><synthlens:figure xmlns:synthlens=\"") + kXmlNamespace + "\">" +
-                               XmlEscape(SpecText(spec)) + "</synthlens:figure></metadata>";
+                               EscapeMarkup(SpecText(spec), /*quotes=*/false) + "</synthlens:figure></metadata>";
   text.insert(close + 1, metadata);
   return text;
 }

@@ -41,6 +41,9 @@ QImage RenderFigureImage(const nlohmann::json& spec, const FigureData& data, dou
 // that SynthLens wrote. Resolved (defaults filled, version checked).
 Result<nlohmann::json> ReadFigureSpec(const std::string& path);
 
+// Text for XML and HTML: & < > escaped, and " too for attribute values (`quotes`).
+std::string EscapeMarkup(const std::string& text, bool quotes = true);
+
 // The spec the file's metadata holds, unresolved; for tests and tools.
 Result<std::string> ExtractEmbeddedSpec(const std::string& path);
 
