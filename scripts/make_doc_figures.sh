@@ -36,6 +36,23 @@ $S figure detectors --input "$WORK/gen" --reference fashion-mnist:test --referen
   --no-sidecar --out "$OUT/detectors.png"
 $S figure bias --real fashion-mnist:test --real-limit 2000 --synthetic "$WORK/gen" --dpi 150 --no-sidecar \
   --out "$OUT/bias.png"
-# 6. The studio's Export dialog, as the Qt test shows it (offscreen).
+# 6. Hand labels: a few images of the test set labelled as a user would (CSV import), with boxes.
+cat > "$WORK/labels.csv" <<'CSV'
+source,image_id,clean,categories,note,box_category,x,y,width,height
+fashion-mnist:test,test:1,0,blur,,blur,4,2,20,14
+fashion-mnist:test,test:2,0,blur;noise,,noise,8,6,12,12
+fashion-mnist:test,test:5,0,noise,,noise,2,16,16,10
+fashion-mnist:test,test:7,0,blur,,,,,,
+fashion-mnist:test,test:11,0,artifact-texture,,artifact-texture,6,4,14,20
+fashion-mnist:test,test:12,0,artifact-texture,,artifact-texture,3,3,10,10
+fashion-mnist:test,test:3,1,,,,,,,
+fashion-mnist:test,test:4,1,,,,,,,
+CSV
+# (labels import never creates a project, so a typo cannot; augment --project makes one.)
+$S augment --input fashion-mnist:test --limit 1 --views 1 --recipe simclr --out "$WORK/one" \
+  --project "$WORK/labels.synthlens" >/dev/null 2>&1
+$S labels import --project "$WORK/labels.synthlens" --in "$WORK/labels.csv" >/dev/null
+$S figure labels --project "$WORK/labels.synthlens" --examples 3 --dpi 150 --no-sidecar --out "$OUT/labels.png"
+# 7. The studio's Export dialog, as the Qt test shows it (offscreen).
 SYNTHLENS_SCREENSHOT_DIR="$OUT" SYNTHLENS_BIN_DIR="$PWD/build/app" build/ui/ui_export_dialog_test >/dev/null
 echo "wrote $(ls "$OUT" | wc -l) files to $OUT"

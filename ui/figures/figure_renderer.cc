@@ -347,8 +347,17 @@ void RenderFigure(QPainter& painter, const FigureData& data, const RenderOptions
                  (l.row_heights.size() > 1 ? (l.row_heights.size() - 1) * l.gap : 0);
   double preferred = 0;
   for (double h : l.row_heights) preferred += h;
-  const double k = preferred > 0 ? std::max(0.05, (size_pt.height() - fixed) / preferred) : 1;
+  double k = preferred > 0 ? std::max(0.05, (size_pt.height() - fixed) / preferred) : 1;
   double y = l.margin;
+  // Image grids and tables do not grow with the page: on a roomy slide the whole block (titles
+  // with their panels) is centred instead of each panel inside a stretched cell.
+  const bool stretches = std::any_of(data.panels.begin(), data.panels.end(), [](const FigPanel& p) {
+    return !std::holds_alternative<ImageGridPanel>(p.content) && !std::holds_alternative<TablePanel>(p.content);
+  });
+  if (!stretches && k > 1) {
+    y += (size_pt.height() - fixed - preferred) / 2;
+    k = 1;
+  }
   const bool labels = options.panel_labels && data.panels.size() > 1;
   for (size_t row = 0; row < l.row_heights.size(); ++row) {
     const double h = l.row_heights[row] * k;
