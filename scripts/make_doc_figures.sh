@@ -53,6 +53,9 @@ $S augment --input fashion-mnist:test --limit 1 --views 1 --recipe simclr --out 
   --project "$WORK/labels.synthlens" >/dev/null 2>&1
 $S labels import --project "$WORK/labels.synthlens" --in "$WORK/labels.csv" >/dev/null
 $S figure labels --project "$WORK/labels.synthlens" --examples 3 --dpi 150 --no-sidecar --out "$OUT/labels.png"
-# 7. The studio's Export dialog, as the Qt test shows it (offscreen).
+# 7. The figure builder: the sweep and bias figures above as one figure, one caption.
+$S figure combined --panels "$OUT/comparison-slide.png,$OUT/sweep.png" --caption "Figure 1: classic and img2img views of the bundled model, and how far img2img views move from their sources as the strength grows" \
+  --dpi 120 --no-sidecar --out "$OUT/combined.png"
+# 8. The studio's Export dialog, as the Qt test shows it (offscreen).
 SYNTHLENS_SCREENSHOT_DIR="$OUT" SYNTHLENS_BIN_DIR="$PWD/build/app" build/ui/ui_export_dialog_test >/dev/null
 echo "wrote $(ls "$OUT" | wc -l) files to $OUT"

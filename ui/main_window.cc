@@ -258,6 +258,22 @@ void MainWindow::BuildMenus() {
     }
     if (!specs.empty()) ExportFiguresForSelection(this, specs, names);
   });
+  QAction* builder = file->addAction(tr("Figure &Builder…"));
+  builder->setToolTip(tr("One figure of every figure added with right-click > Add to figure builder"));
+  connect(builder, &QAction::triggered, this, [this] {
+    const nlohmann::json spec = FigureBuilderSpec();
+    if (spec.is_null()) {
+      QMessageBox::information(this, tr("Figure builder"),
+                               tr("Right-click a view, plot, table or panel and choose Add to figure builder first."));
+      return;
+    }
+    auto* dialog = new ExportFigureDialog(spec, this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    dialog->resize(1100, 760);
+    dialog->show();
+  });
+  QAction* clear_builder = file->addAction(tr("Clear Figure Builder"));
+  connect(clear_builder, &QAction::triggered, this, [] { FigureBuilderPanels().clear(); });
   QAction* report = file->addAction(tr("&Report…"));
   report->setToolTip(tr("One-click report of a synthetic set against the open source: HTML, PDF, JSON"));
   connect(report, &QAction::triggered, this, [this] {

@@ -54,6 +54,15 @@ std::string ToJson(const FigureParamInfo& info, const std::string& text, json* o
       *out = v;
     } else if (info.type == "strings") {
       *out = SplitList(text);
+    } else if (info.type == "specs") {
+      // Figure files or specs, comma-separated: each one's spec goes in inline.
+      json list = json::array();
+      for (const std::string& path : SplitList(text)) {
+        auto spec = figures::ReadFigureSpec(path);
+        if (!spec.ok()) throw std::runtime_error(spec.error());
+        list.push_back(*spec);
+      }
+      *out = list;
     } else if (info.type == "numbers") {
       json list = json::array();
       for (const std::string& item : SplitList(text)) {
@@ -63,6 +72,8 @@ std::string ToJson(const FigureParamInfo& info, const std::string& text, json* o
       }
       *out = list;
     }
+  } catch (const std::runtime_error& e) {
+    return Flag(info.key) + ": " + e.what();
   } catch (const std::exception&) {
     return Flag(info.key) + ": '" + text + "' is not " + (info.type == "int" ? "an integer" : info.type == "number" ? "a number" : "a list of numbers");
   }
@@ -129,7 +140,8 @@ CommandRunner RegisterFigureCommand(CLI::App& app) {
       } else {
         auto* option = k.cmd->add_option(Flag(info.key), k.text[info.key], help);
         if (info.fallback.is_null()) option->required();
-        option->type_name(info.type == "int" ? "INT" : info.type == "number" ? "NUMBER" : info.type == "strings" ? "A,B,..." : info.type == "numbers" ? "X,Y,..." : "TEXT");
+        option->type_name(info.type == "int" ? "INT" : info.type == "number" ? "NUMBER" : info.type == "strings" ? "A,B,..."
+                          : info.type == "numbers" ? "X,Y,..." : info.type == "specs" ? "FIG,FIG,..." : "TEXT");
         k.options[info.key] = option;
       }
     }
@@ -144,7 +156,7 @@ CommandRunner RegisterFigureCommand(CLI::App& app) {
     const int sources = !f->spec.empty() + !f->from.empty();
     const auto parsed_kinds = cmd->get_subcommands();
     if (sources + !parsed_kinds.empty() != 1) {
-      return usage("name one of: a KIND (comparison, embedding, metrics, sweep), --spec FIG.json or --from FILE");
+      return usage("name one of: a KIND (comparison, embedding, metrics, sweep, detectors, bias, labels, combined), --spec FIG.json or --from FILE");
     }
     json spec;
     if (!f->spec.empty()) {
@@ -180,7 +192,11 @@ CommandRunner RegisterFigureCommand(CLI::App& app) {
         }
         if (!k.options[info.key]->count()) continue;
         json value;
-        if (std::string problem = ToJson(info, k.text[info.key], &value); !problem.empty()) return usage(problem);
+        if (std::string problem = ToJson(info, k.text[info.key], &value); !problem.empty()) {
+          if (info.type != "specs") return usage(problem);
+          std::cerr << "synthlens figure: " << problem << std::endl;  // an unreadable figure file
+          return kExitFailure;
+        }
         spec["params"][info.key] = value;
       }
     }

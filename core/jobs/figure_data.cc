@@ -768,6 +768,34 @@ std::string FormatPValue(double p) {
   return s.str();
 }
 
+namespace {
+
+// The figure builder: every panel of every sub-figure, in order, titled by its figure.
+Result<FigureData> BuildCombined(const json& p, const ProgressFn& progress) {
+  FigureData combined;
+  const size_t n = p["panels"].size();
+  json provenance = json::array(), data = json::array();
+  for (size_t i = 0; i < n; ++i) {
+    auto part = BuildFigureData(p["panels"][i], SubRange(progress, double(i) / n, double(i + 1) / n));
+    if (!part.ok()) return Result<FigureData>::Failure("panel " + std::to_string(i + 1) + " (" +
+                                                       p["panels"][i]["kind"].get<std::string>() + "): " + part.error());
+    for (FigPanel& panel : part->panels) {
+      // Image grids need the page's width to stay legible next to plots.
+      panel.full_width = std::holds_alternative<ImageGridPanel>(panel.content) && part->columns == 1;
+      combined.panels.push_back(std::move(panel));
+    }
+    provenance.push_back(part->provenance);
+    data.push_back(part->data);
+    if (combined.csv.empty()) combined.csv = part->csv, combined.latex = part->latex;
+  }
+  combined.columns = p["columns"].get<int>() > 0 ? p["columns"].get<int>() : 2;
+  combined.provenance = {{"synthlens_version", SYNTHLENS_VERSION}, {"panels", provenance}};
+  combined.data = {{"panels", data}};
+  return combined;
+}
+
+}  // namespace
+
 Result<FigureData> BuildFigureData(const json& spec, const ProgressFn& progress) {
   const std::string kind = spec.at("kind");
   const json& p = spec.at("params");
@@ -779,6 +807,7 @@ Result<FigureData> BuildFigureData(const json& spec, const ProgressFn& progress)
   else if (kind == "detectors") data = figure_internal::BuildDetectors(p, progress);
   else if (kind == "bias") data = figure_internal::BuildBias(p, progress);
   else if (kind == "labels") data = figure_internal::BuildLabels(p, progress);
+  else if (kind == "combined") data = BuildCombined(p, progress);
   if (data.ok() && progress && !progress(1.0)) return Result<FigureData>::Failure("cancelled");
   return data;
 }

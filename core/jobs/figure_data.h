@@ -126,6 +126,7 @@ struct TablePanel {
 struct FigPanel {
   std::string title;
   std::variant<ImageGridPanel, ScatterPanel, CurvePanel, BarPanel, TablePanel> content;
+  bool full_width = false;  // in a layout of several columns, a row of its own
 };
 
 struct FigureData {

@@ -12,7 +12,7 @@ namespace {
 using json = nlohmann::json;
 using JR = Result<json>;
 
-enum class Type { kString, kInt, kNumber, kBool, kStrings, kNumbers };
+enum class Type { kString, kInt, kNumber, kBool, kStrings, kNumbers, kSpecs };
 
 struct ParamDef {
   const char* key;
@@ -29,6 +29,7 @@ const char* TypeName(Type t) {
     case Type::kBool: return "true or false";
     case Type::kStrings: return "a list of strings";
     case Type::kNumbers: return "a list of numbers";
+    case Type::kSpecs: return "a list of figure specs";
   }
   return "?";
 }
@@ -43,6 +44,8 @@ bool HasType(const json& v, Type t) {
       return v.is_array() && std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_string(); });
     case Type::kNumbers:
       return v.is_array() && std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_number(); });
+    case Type::kSpecs:
+      return v.is_array() && std::all_of(v.begin(), v.end(), [](const json& e) { return e.is_object(); });
   }
   return false;
 }
@@ -138,7 +141,13 @@ const std::vector<ParamDef>& ParamsOf(const std::string& kind) {
       {"source", Type::kString, "", "Only labels of this SRC (empty: every source)"},
       {"examples", Type::kInt, 4, "Example images per category (0: counts only)"},
   };
+  // The figure builder: panels of other figures in one figure (shared page, fonts, (a)/(b), caption).
+  static const std::vector<ParamDef> combined = {
+      {"panels", Type::kSpecs, nullptr, "Figure specs or figure files whose panels are combined (comma-separated files on the command line)"},
+      {"columns", Type::kInt, 0, "Panels per row (0: two, one on narrow pages)"},
+  };
   static const std::vector<ParamDef> none;
+  if (kind == "combined") return combined;
   if (kind == "detectors") return detectors;
   if (kind == "bias") return bias;
   if (kind == "labels") return labels;
@@ -149,7 +158,7 @@ const std::vector<ParamDef>& ParamsOf(const std::string& kind) {
   return none;
 }
 
-const char* const kKinds[] = {"comparison", "embedding", "metrics", "sweep", "detectors", "bias", "labels", nullptr};
+const char* const kKinds[] = {"comparison", "embedding", "metrics", "sweep", "detectors", "bias", "labels", "combined", nullptr};
 const char* const kPresets[] = {"slide-16x9", "slide-4x3", "paper-column", "paper-full", "poster",
                                 nullptr};
 
@@ -238,6 +247,10 @@ std::string CheckParams(const std::string& kind, const json& p) {
     if (!(e = range("max_statistics", 1, 24)).empty()) return e;
   } else if (kind == "labels") {
     if (!(e = range("examples", 0, 16)).empty()) return e;
+  } else if (kind == "combined") {
+    if (p["panels"].empty()) return "params.panels must hold at least one figure spec";
+    if (p["panels"].size() > 26) return "params.panels holds " + std::to_string(p["panels"].size()) + " figures; at most 26";
+    if (!(e = range("columns", 0, 6)).empty()) return e;
   }
   return "";
 }
@@ -247,7 +260,7 @@ std::string CheckParams(const std::string& kind, const json& p) {
 const char* const* FigurePresetNames() { return kPresets; }
 
 std::vector<FigureParamInfo> FigureParams(const std::string& kind) {
-  static const char* const kTypeNames[] = {"string", "int", "number", "bool", "strings", "numbers"};
+  static const char* const kTypeNames[] = {"string", "int", "number", "bool", "strings", "numbers", "specs"};
   std::vector<FigureParamInfo> out;
   for (const ParamDef& d : ParamsOf(kind)) out.push_back({d.key, kTypeNames[static_cast<int>(d.type)], d.fallback, d.help});
   return out;
@@ -375,6 +388,16 @@ Result<json> ResolveFigureSpec(const json& in, const std::string& origin) {
   }
   const std::string problem = CheckParams(kind, p);
   if (!problem.empty()) return fail(problem);
+  if (kind == "combined") {
+    // Each panel is a figure of its own kind; the page, fonts and theme are the combined one's.
+    for (size_t i = 0; i < p["panels"].size(); ++i) {
+      json& panel = p["panels"][i];
+      if (panel.value("kind", std::string()) == "combined") return fail("params.panels[" + std::to_string(i) + "]: a combined figure cannot hold another");
+      auto resolved = ResolveFigureSpec(panel, origin + ": params.panels[" + std::to_string(i) + "]");
+      if (!resolved.ok()) return JR::Failure(resolved.error());
+      panel = *resolved;
+    }
+  }
   return spec;
 }
 

@@ -59,6 +59,21 @@ TEST(FigureSpec, RefusesNewerVersionsAndNamesBadKeys) {
   EXPECT_NE(corrupt.error().find("fig.json: not valid JSON"), std::string::npos);
 }
 
+TEST(FigureSpec, CombinedResolvesEachPanelAndRefusesNesting) {
+  const json metrics = {{"kind", "metrics"}, {"params", {{"real", "a.npy"}, {"synthetic", "b.npy"}}}};
+  auto spec = ResolveFigureSpec({{"kind", "combined"}, {"params", {{"panels", {metrics, metrics}}}}}, "f");
+  ASSERT_TRUE(spec.ok()) << spec.error();
+  EXPECT_EQ((*spec)["params"]["panels"][1]["params"]["bootstrap"], 0);  // panels are resolved too
+  auto bad = ResolveFigureSpec({{"kind", "combined"}, {"params", {{"panels", {{{"kind", "metrics"}}}}}}}, "f");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("params.panels[0]"), std::string::npos) << bad.error();
+  EXPECT_NE(bad.error().find("params.real is required"), std::string::npos) << bad.error();
+  auto nested = ResolveFigureSpec({{"kind", "combined"}, {"params", {{"panels", {*spec}}}}}, "f");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_NE(nested.error().find("cannot hold another"), std::string::npos);
+  EXPECT_FALSE(ResolveFigureSpec({{"kind", "combined"}, {"params", {{"panels", json::array()}}}}, "f").ok());
+}
+
 TEST(FigureSpec, PresetsAndCustomSizes) {
   auto page = [](json spec) {
     auto p = ResolveFigurePage(spec);

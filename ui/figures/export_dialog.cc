@@ -452,13 +452,28 @@ void ExportReport(QWidget* parent, const std::string& real, std::string syntheti
   });
 }
 
+std::vector<json>& FigureBuilderPanels() {
+  static std::vector<json> panels;
+  return panels;
+}
+
+json FigureBuilderSpec() {
+  if (FigureBuilderPanels().empty()) return nullptr;
+  return {{"kind", "combined"}, {"params", {{"panels", FigureBuilderPanels()}}}};
+}
+
 void AddFigureActions(QMenu* menu, QWidget* parent, std::function<json()> make_spec) {
   const json spec = make_spec();
   QAction* export_action = menu->addAction(QObject::tr("Export figure…"));
   QAction* copy_image = menu->addAction(QObject::tr("Copy as image"));
   QAction* copy_data = menu->addAction(QObject::tr("Copy data"));
-  for (QAction* a : {export_action, copy_image, copy_data}) a->setEnabled(!spec.is_null());
+  QAction* add = menu->addAction(QObject::tr("Add to figure builder (%1 so far)").arg(FigureBuilderPanels().size()));
+  for (QAction* a : {export_action, copy_image, copy_data, add}) a->setEnabled(!spec.is_null());
   if (spec.is_null()) return;
+  QObject::connect(add, &QAction::triggered, parent, [spec] {
+    FigureBuilderPanels().push_back(spec);
+    SL_LOG_INFO("figure builder: " << FigureBuilderPanels().size() << " figures (File > Figure Builder... combines them)");
+  });
   QObject::connect(export_action, &QAction::triggered, parent, [parent, spec] {
     auto* dialog = new ExportFigureDialog(spec, parent);
     dialog->setAttribute(Qt::WA_DeleteOnClose);

@@ -108,8 +108,16 @@ void RunWithProgress(QWidget* parent, const QString& label, std::function<QStrin
 void ExportReport(QWidget* parent, const std::string& real, std::string synthetic, const std::string& project,
                   const std::string& model);
 
-// Context-menu helper: "Export figure…", "Copy as image", "Copy data" for a panel whose figure
-// spec `make_spec` returns (null: nothing to export yet, the actions are disabled).
+// The studio's figure builder: figures collected with "Add to figure builder", combined by
+// File → Figure Builder… into one figure (kind "combined": shared page, fonts, (a)/(b) labels,
+// one caption).
+std::vector<nlohmann::json>& FigureBuilderPanels();
+// The combined spec of the collected figures; null when none.
+nlohmann::json FigureBuilderSpec();
+
+// Context-menu helper: "Export figure…", "Copy as image", "Copy data", "Add to figure builder"
+// for a panel whose figure spec `make_spec` returns (null: nothing to export yet, the actions are
+// disabled).
 void AddFigureActions(class QMenu* menu, QWidget* parent, std::function<nlohmann::json()> make_spec);
 
 }  // namespace synthlens::ui

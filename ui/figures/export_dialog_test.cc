@@ -91,12 +91,20 @@ class ExportDialogTest : public QObject {
     QMenu menu;
     QWidget parent;
     synthlens::ui::AddFigureActions(&menu, &parent, [] { return json(); });
-    QCOMPARE(menu.actions().size(), 3);
+    QCOMPARE(menu.actions().size(), 4);
     QCOMPARE(menu.actions()[0]->text(), QStringLiteral("Export figure…"));
     QVERIFY(!menu.actions()[0]->isEnabled());  // nothing to export yet
     QMenu ready;
     synthlens::ui::AddFigureActions(&ready, &parent, [] { return json{{"kind", "metrics"}}; });
     QVERIFY(ready.actions()[1]->isEnabled());
+    // Add to figure builder collects the spec; the builder's spec combines them.
+    synthlens::ui::FigureBuilderPanels().clear();
+    QVERIFY(synthlens::ui::FigureBuilderSpec().is_null());
+    ready.actions()[3]->trigger();
+    ready.actions()[3]->trigger();
+    const json combined = synthlens::ui::FigureBuilderSpec();
+    QCOMPARE(combined["kind"].get<std::string>(), std::string("combined"));
+    QCOMPARE(combined["params"]["panels"].size(), size_t{2});
   }
 
  private:

@@ -229,6 +229,13 @@ struct Layout {
   int columns = 1;
   double cell_w = 0;
   std::vector<double> row_heights;  // content height of each row of panels (without titles)
+  std::vector<std::vector<size_t>> rows;  // the panels of each row
+  // A panel alone on its row takes the full width when it asks to (image grids in a builder).
+  double Width(const FigureData& data, size_t panel, double full) const {
+    return data.panels[panel].full_width && rows_of_one(panel) ? full : cell_w;
+  }
+  std::vector<bool> alone;
+  bool rows_of_one(size_t panel) const { return panel < alone.size() && alone[panel]; }
 };
 
 bool HasTitle(const FigureData& data, const RenderOptions& o) {
@@ -250,9 +257,21 @@ Layout ComputeLayout(Ink& ink, const FigureData& data, const RenderOptions& o, d
   l.cell_w = (width_pt - 2 * l.margin - (l.columns - 1) * l.gap) / l.columns;
   l.title_h = HasTitle(data, o) ? ink.LineHeight(ink.title()) * 1.25 : 0;
   l.caption_h = o.caption.empty() ? 0 : ink.LineHeight(ink.body()) * 1.4 * ink.Wrap(Q(o.caption), ink.body(), width_pt - 2 * l.margin).size();
-  for (size_t i = 0; i < data.panels.size(); i += l.columns) {
+  // Rows fill left to right; a full-width panel starts a row of its own.
+  const double full = width_pt - 2 * l.margin;
+  l.alone.assign(data.panels.size(), false);
+  for (size_t i = 0; i < data.panels.size(); ++i) {
+    const bool wide = data.panels[i].full_width && l.columns > 1;
+    if (wide || l.rows.empty() || static_cast<int>(l.rows.back().size()) >= l.columns ||
+        (l.rows.back().size() == 1 && l.alone[l.rows.back()[0]])) {
+      l.rows.push_back({});
+    }
+    l.rows.back().push_back(i);
+    if (wide) l.alone[i] = true;
+  }
+  for (const auto& row : l.rows) {
     double h = 0;
-    for (size_t j = i; j < std::min(data.panels.size(), i + l.columns); ++j) h = std::max(h, PreferredHeight(ink, data.panels[j], l.cell_w));
+    for (size_t i : row) h = std::max(h, PreferredHeight(ink, data.panels[i], l.Width(data, i, full)));
     l.row_heights.push_back(h);
   }
   return l;
@@ -359,19 +378,20 @@ void RenderFigure(QPainter& painter, const FigureData& data, const RenderOptions
     k = 1;
   }
   const bool labels = options.panel_labels && data.panels.size() > 1;
-  for (size_t row = 0; row < l.row_heights.size(); ++row) {
+  const double full = size_pt.width() - 2 * l.margin;
+  for (size_t row = 0; row < l.rows.size(); ++row) {
     const double h = l.row_heights[row] * k;
-    for (int c = 0; c < l.columns; ++c) {
-      const size_t i = row * l.columns + c;
-      if (i >= data.panels.size()) break;
+    for (size_t c = 0; c < l.rows[row].size(); ++c) {
+      const size_t i = l.rows[row][c];
       const double x = l.margin + c * (l.cell_w + l.gap);
+      const double w = l.Width(data, i, full);
       QString title = Q(data.panels[i].title);
       if (labels) title = QStringLiteral("(%1) ").arg(QChar('a' + static_cast<int>(i % 26))) + title;
       if (!title.trimmed().isEmpty()) {
-        ink.Text(QPointF(x, y), ink.Elide(title.trimmed(), ink.title(), l.cell_w, true), ink.title(),
+        ink.Text(QPointF(x, y), ink.Elide(title.trimmed(), ink.title(), w, true), ink.title(),
                  Qt::AlignLeft | Qt::AlignTop, options.theme.text, true);
       }
-      DrawPanel(ink, data.panels[i], QRectF(x, y + l.title_h, l.cell_w, h));
+      DrawPanel(ink, data.panels[i], QRectF(x, y + l.title_h, w, h));
     }
     y += l.title_h + h + l.gap;
   }

@@ -300,6 +300,36 @@ TEST_F(FigureCommandTest, EmbeddingFromEmbeddings) {
   EXPECT_GT(vermillion, 50);
 }
 
+// The figure builder: two figures' panels in one, labelled (a)..(d), one caption, reproducible.
+TEST_F(FigureCommandTest, CombinedFigureHoldsThePanelsOfItsFigures) {
+  const std::string data = std::getenv("SYNTHLENS_TEST_DATA") ? std::getenv("SYNTHLENS_TEST_DATA") : "tests/data";
+  std::string err, out;
+  ASSERT_EQ(Run(Comparison("--sweep --sweep-strengths 0.5 --out " + dir_.Join("a.png")), &err), 0) << err;  // model none: no strip
+  ASSERT_EQ(Run("figure metrics --real " + data + "/metrics/fashion_encoder_real.npy --synthetic " + data +
+                    "/metrics/fashion_encoder_synthetic.npy --out " + dir_.Join("b.svg"), &err), 0) << err;
+  const std::string pdf = dir_.Join("combined.pdf");
+  ASSERT_EQ(Run("figure combined --panels " + dir_.Join("a.png") + "," + dir_.Join("b.svg.json") +
+                    " --caption 'Figure 2: views and metrics' --data --out " + pdf, &err), 0) << err;
+  ASSERT_EQ(testing::RunCommand("pdftotext " + pdf + " -", &out, &err), 0);
+  // (a) the comparison grid, (b) the metrics table (these embeddings have no labels: no per-class
+  // table, no (c)).
+  EXPECT_NE(out.find("(a) Classic views"), std::string::npos) << out;
+  EXPECT_NE(out.find("(b) Real vs synthetic"), std::string::npos) << out;
+  EXPECT_EQ(out.find("(c)"), std::string::npos) << out;
+  EXPECT_NE(out.find("Figure 2: views and metrics"), std::string::npos) << out;
+  const json spec = json::parse(Bytes(pdf + ".json"));
+  ASSERT_EQ(spec["params"]["panels"].size(), 2u);
+  EXPECT_EQ(spec["params"]["panels"][0]["kind"], "comparison");
+  EXPECT_EQ(spec["params"]["panels"][1]["kind"], "metrics");
+  // Reproduced as PNG twice: the same bytes.
+  ASSERT_EQ(Run("figure --from " + pdf + " --dpi 80 --out " + dir_.Join("c1.png"), &err), 0) << err;
+  ASSERT_EQ(Run("figure --spec " + pdf + ".json --dpi 80 --out " + dir_.Join("c2.png"), &err), 0) << err;
+  EXPECT_EQ(Bytes(dir_.Join("c1.png")), Bytes(dir_.Join("c2.png")));
+  // A panel file that cannot be read is named.
+  EXPECT_EQ(Run("figure combined --panels " + dir_.Join("missing.png") + " --out " + dir_.Join("x.png"), &err), 1);
+  EXPECT_NE(err.find("missing.png"), std::string::npos) << err;
+}
+
 // Classic views of the test source as a "synthetic" folder with a manifest (fast: no model).
 std::string MakeViews(FigureCommandTest* t, const std::string& source, const std::string& dir) {
   std::string out, err;
