@@ -10,7 +10,10 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <map>
 #include <filesystem>
 
 #include "core/util/file_util.h"
@@ -112,6 +115,67 @@ std::string Xmp(const json& spec) {
          "</rdf:Description>\n</rdf:RDF>\n</x:xmpmeta>\n<?xpacket end='w'?>";
 }
 
+}  // namespace
+
+std::string TagSubsetFontNames(std::string pdf) {
+  // Qt tags the subset in each FontDescriptor (/FontName /ABCDEF+Name) but not the fonts'
+  // /BaseFont, which pdffonts and journal checkers read: give /BaseFont the same tag.
+  std::map<std::string, std::string> tag_of;
+  const std::string font_name = "/FontName /";
+  for (size_t at = pdf.find(font_name); at != std::string::npos; at = pdf.find(font_name, at + 1)) {
+    const size_t start = at + font_name.size();
+    const size_t end = pdf.find_first_of(" \n\r/>", start);
+    const std::string name = pdf.substr(start, end - start);
+    if (name.size() > 7 && name[6] == '+') tag_of[name.substr(7)] = name.substr(0, 7);
+  }
+  if (tag_of.empty()) return pdf;
+  std::vector<size_t> inserted_at;  // positions in the original bytes, ascending
+  std::string out;
+  out.reserve(pdf.size() + 64);
+  const std::string base_font = "/BaseFont /";
+  size_t copied = 0;
+  for (size_t at = pdf.find(base_font); at != std::string::npos; at = pdf.find(base_font, at + 1)) {
+    const size_t start = at + base_font.size();
+    const size_t end = pdf.find_first_of(" \n\r/>", start);
+    auto tag = tag_of.find(pdf.substr(start, end - start));
+    if (tag == tag_of.end()) continue;
+    out.append(pdf, copied, start - copied);
+    out += tag->second;
+    copied = start;
+    inserted_at.push_back(start);
+  }
+  out.append(pdf, copied, std::string::npos);
+  if (inserted_at.empty()) return pdf;
+  const size_t tag_size = 7;
+  auto shifted = [&](size_t offset) {
+    return offset + tag_size * (std::lower_bound(inserted_at.begin(), inserted_at.end(), offset) - inserted_at.begin());
+  };
+  // The classic cross-reference table: fixed-width entries, so only the offsets change.
+  const size_t xref = out.rfind("\nxref\n");
+  const size_t startxref = out.rfind("startxref\n");
+  if (xref == std::string::npos || startxref == std::string::npos) return pdf;
+  const size_t header = xref + 6;  // "0 N"
+  const size_t header_end = out.find('\n', header);
+  const size_t count = std::stoull(out.substr(out.find(' ', header) + 1, header_end - out.find(' ', header) - 1));
+  size_t line = header_end + 1;
+  for (size_t entry = 0; entry < count && line + 20 <= out.size(); ++entry) {
+    if (out[line + 17] == 'n') {
+      const size_t offset = std::stoull(out.substr(line, 10));
+      char digits[11];
+      std::snprintf(digits, sizeof(digits), "%010zu", shifted(offset));
+      out.replace(line, 10, digits);
+    }
+    line += 20;
+  }
+  const size_t value = startxref + 10;
+  const size_t value_end = out.find_first_of(" \n", value);
+  const size_t old_offset = std::stoull(out.substr(value, value_end - value));
+  out.replace(value, value_end - value, std::to_string(shifted(old_offset)));
+  return out;
+}
+
+namespace {
+
 std::string RenderPng(const json& spec, const FigureData& data) {
   QImage image = RenderFigureImage(spec, data, 1.0);
   if (ThemeNamed(spec.value("theme", std::string("light"))).background.alpha() == 255) {
@@ -150,7 +214,7 @@ std::string RenderPdf(const std::vector<json>& specs, const std::vector<FigureDa
     RenderFigure(painter, data[i], options[i], sizes[i]);
   }
   painter.end();
-  return bytes.toStdString();
+  return TagSubsetFontNames(bytes.toStdString());
 }
 
 std::string RenderSvg(const json& spec, const FigureData& data) {

@@ -41,6 +41,11 @@ QImage RenderFigureImage(const nlohmann::json& spec, const FigureData& data, dou
 // that SynthLens wrote. Resolved (defaults filled, version checked).
 Result<nlohmann::json> ReadFigureSpec(const std::string& path);
 
+// Gives each embedded font's /BaseFont the subset tag Qt puts in its FontDescriptor
+// ("ABCDEF+DejaVuSans"), so pdffonts and journal checkers see subsets; the cross-reference table
+// is rewritten to match. Other PDFs come back unchanged.
+std::string TagSubsetFontNames(std::string pdf);
+
 // Text for XML and HTML: & < > escaped, and " too for attribute values (`quotes`).
 std::string EscapeMarkup(const std::string& text, bool quotes = true);
 

@@ -231,7 +231,7 @@ std::string ReportPdf(const ReportData& r) {
     }
   }
   painter.end();
-  return bytes.toStdString();
+  return TagSubsetFontNames(bytes.toStdString());
 }
 
 }  // namespace
