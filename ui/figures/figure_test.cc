@@ -463,6 +463,39 @@ TEST_F(FigureCommandTest, ReportIsSelfContainedAndRendersInABrowser) {
   EXPECT_FALSE(fs::exists(dir_.Join("r2") + "/index.html"));
 }
 
+// With hand labels on the synthetic images, the report trains the learned detector and reports
+// its cross-validated AUROC (summary and a verdict line).
+TEST_F(FigureCommandTest, ReportWithLabelsHasTheLearnedDetectorsAuroc) {
+  const std::string views = MakeViews(this, source_, dir_.Join("views"));
+  const std::string project = dir_.Join("labels.synthlens");
+  {
+    auto store = LabelStore::Open(project);
+    const int64_t smudge = store->AddCategory("smudge", "#aa3377");
+    std::vector<LabelTarget> artifacts, clean;
+    for (int i = 0; i < 12; ++i) {
+      (i % 2 ? artifacts : clean).push_back({views, "idx_" + std::to_string(i) + "_v0.png"});
+    }
+    store->ToggleCategory(artifacts, smudge);
+    store->MarkClean(clean);
+  }
+  std::string out, err;
+  const std::string dir = dir_.Join("report");
+  ASSERT_EQ(testing::RunCommand(Cli() + " report --real " + source_ + " --synthetic " + views + " --project " + project +
+                                    " --model none --sample 0 --sweep-images 0 --bootstrap 0 --out " + dir, &out, &err), 0) << err;
+  const json report = json::parse(Bytes(dir + "/report.json"));
+  const json& learned = report["summary"]["learned_detector"];
+  ASSERT_TRUE(learned.contains("cv_auroc")) << learned.dump();
+  EXPECT_GE(learned["cv_auroc"].get<double>(), 0.0);
+  EXPECT_LE(learned["cv_auroc"].get<double>(), 1.0);
+  EXPECT_EQ(learned["source_key"], views);
+  bool verdict = false;
+  for (const json& v : report["verdicts"]) verdict |= v.get<std::string>().find("cross-validated AUROC") != std::string::npos;
+  EXPECT_TRUE(verdict) << report["verdicts"].dump();
+  EXPECT_NE(out.find("cross-validated AUROC"), std::string::npos) << out;
+  // The labels section counts them.
+  EXPECT_EQ(report["summary"]["labels"]["labelled"], 12);
+}
+
 // The renderer on its own: a 28 px checkerboard stays crisp (only its two values) at any DPI.
 TEST(FigureRenderer, ImagesAreNearestNeighbourAtIntegerFactors) {
   cv::Mat checker(28, 28, CV_8UC3);
