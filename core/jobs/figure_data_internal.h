@@ -13,7 +13,7 @@ namespace synthlens::figure_internal {
 
 // Colour indices of FigureData (see ui/figures PaletteColour): 0..99 point kinds (Okabe-Ito: real,
 // synthetic, classic, generative, ...), 100.. classes, 200.. views.
-inline constexpr int kRealColour = 0, kSyntheticColour = 1, kClassicColour = 2, kGenerativeColour = 3;
+inline constexpr int kRealColour = 0, kSyntheticColour = 1;
 inline int ClassColour(int label) { return 100 + (label < 0 ? 0 : label); }
 
 std::string ClassName(const std::vector<std::string>& names, int label);

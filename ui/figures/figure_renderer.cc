@@ -230,12 +230,8 @@ struct Layout {
   double cell_w = 0;
   std::vector<double> row_heights;  // content height of each row of panels (without titles)
   std::vector<std::vector<size_t>> rows;  // the panels of each row
-  // A panel alone on its row takes the full width when it asks to (image grids in a builder).
-  double Width(const FigureData& data, size_t panel, double full) const {
-    return data.panels[panel].full_width && rows_of_one(panel) ? full : cell_w;
-  }
-  std::vector<bool> alone;
-  bool rows_of_one(size_t panel) const { return panel < alone.size() && alone[panel]; }
+  std::vector<bool> full_row;             // per panel: alone on its row, at the full width
+  double Width(size_t panel, double full) const { return full_row[panel] ? full : cell_w; }
 };
 
 bool HasTitle(const FigureData& data, const RenderOptions& o) {
@@ -259,19 +255,18 @@ Layout ComputeLayout(Ink& ink, const FigureData& data, const RenderOptions& o, d
   l.caption_h = o.caption.empty() ? 0 : ink.LineHeight(ink.body()) * 1.4 * ink.Wrap(Q(o.caption), ink.body(), width_pt - 2 * l.margin).size();
   // Rows fill left to right; a full-width panel starts a row of its own.
   const double full = width_pt - 2 * l.margin;
-  l.alone.assign(data.panels.size(), false);
+  l.full_row.assign(data.panels.size(), false);
   for (size_t i = 0; i < data.panels.size(); ++i) {
-    const bool wide = data.panels[i].full_width && l.columns > 1;
-    if (wide || l.rows.empty() || static_cast<int>(l.rows.back().size()) >= l.columns ||
-        (l.rows.back().size() == 1 && l.alone[l.rows.back()[0]])) {
+    l.full_row[i] = data.panels[i].full_width && l.columns > 1;
+    if (l.full_row[i] || l.rows.empty() || static_cast<int>(l.rows.back().size()) >= l.columns ||
+        l.full_row[l.rows.back()[0]]) {
       l.rows.push_back({});
     }
     l.rows.back().push_back(i);
-    if (wide) l.alone[i] = true;
   }
   for (const auto& row : l.rows) {
     double h = 0;
-    for (size_t i : row) h = std::max(h, PreferredHeight(ink, data.panels[i], l.Width(data, i, full)));
+    for (size_t i : row) h = std::max(h, PreferredHeight(ink, data.panels[i], l.Width(i, full)));
     l.row_heights.push_back(h);
   }
   return l;
@@ -384,7 +379,7 @@ void RenderFigure(QPainter& painter, const FigureData& data, const RenderOptions
     for (size_t c = 0; c < l.rows[row].size(); ++c) {
       const size_t i = l.rows[row][c];
       const double x = l.margin + c * (l.cell_w + l.gap);
-      const double w = l.Width(data, i, full);
+      const double w = l.Width(i, full);
       QString title = Q(data.panels[i].title);
       if (labels) title = QStringLiteral("(%1) ").arg(QChar('a' + static_cast<int>(i % 26))) + title;
       if (!title.trimmed().isEmpty()) {

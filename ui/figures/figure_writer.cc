@@ -117,6 +117,12 @@ std::string Xmp(const json& spec) {
 
 }  // namespace
 
+void ConfigurePdfWriter(QPdfWriter& writer, const QString& title) {
+  writer.setResolution(1200);
+  writer.setCreator(QStringLiteral("SynthLens " SYNTHLENS_VERSION));
+  writer.setTitle(title);
+}
+
 std::string TagSubsetFontNames(std::string pdf) {
   // Qt tags the subset in each FontDescriptor (/FontName /ABCDEF+Name) but not the fonts'
   // /BaseFont, which pdffonts and journal checkers read: give /BaseFont the same tag.
@@ -194,9 +200,7 @@ std::string RenderPdf(const std::vector<json>& specs, const std::vector<FigureDa
   QBuffer buffer(&bytes);
   buffer.open(QIODevice::WriteOnly);
   QPdfWriter writer(&buffer);
-  writer.setResolution(1200);
-  writer.setCreator(QStringLiteral("SynthLens " SYNTHLENS_VERSION));
-  writer.setTitle(QString::fromStdString("SynthLens " + specs[0].value("kind", std::string("figure")) + " figure"));
+  ConfigurePdfWriter(writer, QString::fromStdString("SynthLens " + specs[0].value("kind", std::string("figure")) + " figure"));
   writer.setDocumentXmpMetadata(QByteArray::fromStdString(specs.size() == 1 ? Xmp(specs[0]) : Xmp(json{{"pages", specs}})));
   std::vector<RenderOptions> options;
   std::vector<QSizeF> sizes;
@@ -243,8 +247,6 @@ std::string RenderSvg(const json& spec, const FigureData& data) {
   text.insert(close + 1, metadata);
   return text;
 }
-
-std::string DataCsv(const FigureData& data) { return data.csv; }
 
 // Writes files in order; on a failure removes the ones this call created.
 class FileBatch {
@@ -321,7 +323,7 @@ std::string WriteFigure(const json& spec, const FigureData& data, const std::str
   if (options.data) {
     json behind = {{"spec", spec}, {"provenance", data.provenance}, {"data", data.data}};
     if (!(error = batch.Write(path + ".data.json", behind.dump(1) + "\n")).empty()) return error;
-    if (!data.csv.empty() && !(error = batch.Write(path + ".data.csv", DataCsv(data))).empty()) return error;
+    if (!data.csv.empty() && !(error = batch.Write(path + ".data.csv", data.csv)).empty()) return error;
   }
   if (!(error = batch.Write(path, bytes)).empty()) return error;
   return "";

@@ -8,11 +8,14 @@
 #include <vector>
 
 #include <QImage>
+#include <QString>
 #include <nlohmann/json.hpp>
 
 #include "core/jobs/figure_data.h"
 #include "core/util/progress.h"
 #include "core/util/result.h"
+
+class QPdfWriter;
 
 namespace synthlens::figures {
 
@@ -40,6 +43,9 @@ QImage RenderFigureImage(const nlohmann::json& spec, const FigureData& data, dou
 // The spec a figure file carries: a .json spec or sidecar, or the metadata of a PDF, SVG or PNG
 // that SynthLens wrote. Resolved (defaults filled, version checked).
 Result<nlohmann::json> ReadFigureSpec(const std::string& path);
+
+// The settings every SynthLens PDF shares: 1200 dpi device units, creator, title.
+void ConfigurePdfWriter(QPdfWriter& writer, const QString& title);
 
 // Gives each embedded font's /BaseFont the subset tag Qt puts in its FontDescriptor
 // ("ABCDEF+DejaVuSans"), so pdffonts and journal checkers see subsets; the cross-reference table

@@ -188,9 +188,7 @@ std::string ReportPdf(const ReportData& r) {
   QBuffer buffer(&bytes);
   buffer.open(QIODevice::WriteOnly);
   QPdfWriter writer(&buffer);
-  writer.setResolution(1200);
-  writer.setCreator(QStringLiteral("SynthLens " SYNTHLENS_VERSION));
-  writer.setTitle(QStringLiteral("SynthLens report"));
+  ConfigurePdfWriter(writer, QStringLiteral("SynthLens report"));
   writer.setPageLayout(QPageLayout(QPageSize(QPageSize::A4), QPageLayout::Portrait, QMarginsF(0, 0, 0, 0)));
   QPainter painter(&writer);
   const std::string real = r.summary["real"].value("spec", std::string());
