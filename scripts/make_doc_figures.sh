@@ -25,6 +25,8 @@ $S figure embedding --real fashion-mnist:test --limit 1000 --synthetic "$WORK/ge
   --colour class --preset paper-full --dpi 150 --no-sidecar --out "$OUT/embedding.png"
 $S figure embedding --real fashion-mnist:test --limit 200 --synthetic "$WORK/gen" --synthetic-limit 200 \
   --method pca --arrows --preset paper-column --dpi 200 --no-sidecar --out "$OUT/embedding-arrows.png"
+$S figure embedding --real fashion-mnist:test --limit 300 --views-of test:7 --views 8 --view-seed 2 \
+  --arrows --preset paper-column --dpi 200 --no-sidecar --out "$OUT/embedding-views.png"
 # 3. Metrics table (with 95% bootstrap intervals) and per class.
 $S figure metrics --real fashion-mnist:test --limit 1000 --synthetic "$WORK/gen" --bootstrap 20 \
   --dpi 150 --no-sidecar --out "$OUT/metrics.png"

@@ -71,32 +71,6 @@ Result<Embedded> EmbedWithRows(const ImageSource& source, const Encoder& encoder
   return e;
 }
 
-// The affine map of a fitted PCA, recovered from its output: PCA is Y = (X - mean) W, and the
-// minimum-norm least-squares solution of [X 1] M = Y is exactly that map (W lies in the row span
-// of the centred data), so views are transformed with the fitted components, not refitted.
-cv::Mat FitAffine(const cv::Mat& x, const cv::Mat& y) {
-  cv::Mat a;
-  x.convertTo(a, CV_64F);
-  cv::hconcat(a, cv::Mat::ones(a.rows, 1, CV_64F), a);
-  cv::Mat b;
-  y.convertTo(b, CV_64F);
-  // Normal equations keep the solve at (d + 1)^2 whatever N is; SVD gives the min-norm solution
-  // when the embeddings are rank-deficient (e.g. constant pixels of the pixel encoder).
-  cv::Mat m;
-  cv::solve(a.t() * a, a.t() * b, m, cv::DECOMP_SVD);
-  return m;
-}
-
-cv::Mat ApplyAffine(const cv::Mat& x, const cv::Mat& m) {
-  if (x.empty()) return cv::Mat(0, 2, CV_32F);
-  cv::Mat a;
-  x.convertTo(a, CV_64F);
-  cv::hconcat(a, cv::Mat::ones(a.rows, 1, CV_64F), a);
-  cv::Mat y = a * m;
-  y.convertTo(y, CV_32F);
-  return y;
-}
-
 cv::Mat Rows(const cv::Mat& m, const std::vector<int>& rows) {
   cv::Mat out(static_cast<int>(rows.size()), m.cols, m.type());
   for (size_t i = 0; i < rows.size(); ++i) m.row(rows[i]).copyTo(out.row(static_cast<int>(i)));
@@ -284,6 +258,10 @@ nlohmann::json EmbeddingView::FigureSpec(const std::string& kind) const {
                         {"colour", color_box_->currentIndex() == 1 ? "class" : "kind"},
                         {"arrows", displacement_box_->isChecked()}};
     if (synth_source_) p["synthetic"] = synth_source_->spec();
+    // The view points shown, as the figure regenerates them (same recipe, seeds and model).
+    if (views_placed_generation_ == views_generation_ && proj_views_.rows > 0 && view_params_.is_object()) {
+      p.update(view_params_);
+    }
     return {{"kind", "embedding"}, {"params", p}};
   }
   if (kind == "metrics") {
@@ -339,8 +317,9 @@ void EmbeddingView::SetSyntheticSource(const QString& spec) {
 }
 
 void EmbeddingView::SetViews(int64_t source_index, const std::vector<cv::Mat>& classic,
-                             const std::vector<cv::Mat>& generative) {
+                             const std::vector<cv::Mat>& generative, const nlohmann::json& view_params) {
   views_.clear();
+  view_params_ = classic.empty() && generative.empty() ? nlohmann::json() : view_params;
   for (int kind = 0; kind < 2; ++kind) {
     for (const cv::Mat& image : kind == 0 ? classic : generative) {
       if (image.empty()) continue;
@@ -542,29 +521,10 @@ void EmbeddingView::Compute() {
     if (!progress(embed_end)) return fail("cancelled");
     if (real.matrix.rows < 2) return fail("fewer than 2 readable images");
     const ProgressFn project_progress = SubRange(progress, embed_end, 1.0);
-    cv::Mat pr, ps, pv, map;
-    if (options.method == ProjectionMethod::kPca) {
-      // PCA is fitted on the real images only; the rest is transformed with its components.
-      auto p = ProjectEmbeddings(real.matrix, options, project_progress);
-      if (!p.ok()) return fail(p.error());
-      pr = p->points;
-      map = FitAffine(real.matrix, pr);
-      ps = ApplyAffine(synthetic.matrix, map);
-      pv = ApplyAffine(view_emb, map);
-    } else {
-      // t-SNE/UMAP place only the points they are fitted on: project the union.
-      std::vector<cv::Mat> parts{real.matrix};
-      if (!synthetic.matrix.empty()) parts.push_back(synthetic.matrix);
-      if (!view_emb.empty()) parts.push_back(view_emb);
-      cv::Mat all;
-      cv::vconcat(parts, all);
-      auto p = ProjectEmbeddings(all, options, project_progress);
-      if (!p.ok()) return fail(p.error());
-      const int a = real.matrix.rows, b = synthetic.matrix.rows;
-      pr = p->points.rowRange(0, a).clone();
-      ps = b > 0 ? p->points.rowRange(a, a + b).clone() : cv::Mat(0, 2, CV_32F);
-      pv = view_emb.empty() ? cv::Mat(0, 2, CV_32F) : p->points.rowRange(a + b, all.rows).clone();
-    }
+    // PCA fitted on the real images, the rest placed with its components; t-SNE/UMAP: the union.
+    auto projected = ProjectSets(real.matrix, synthetic.matrix, view_emb, options, project_progress);
+    if (!projected.ok()) return fail(projected.error());
+    const cv::Mat pr = projected->real, ps = projected->synthetic, pv = projected->extra, map = projected->pca_map;
     return [=]() {
       if (source != source_) return;  // a newer source replaced this one
       encoder_ = encoder;
@@ -621,7 +581,7 @@ void EmbeddingView::PlaceViews() {
         const QString error = QString::fromStdString(e.error());
         return [this, error] { status_label_->setText(tr("Cannot embed the views: %1").arg(error)); };
       }
-      placed = ApplyAffine(*e, map);
+      placed = PlaceWithPcaMap(*e, map);
     }
     progress(1.0);
     return [=] {

@@ -66,8 +66,10 @@ class EmbeddingView : public QWidget {
   // synthetic points and compared with the real images. Opened in the background.
   void SetSyntheticSource(const QString& spec);
   // The views shown in the comparison and generative panels, of source image `source_index`.
+  // `view_params`: the embedding figure's parameters that make the same views (views_of, recipe,
+  // views, view_seed, model, ...; see docs/figures.md), so an exported figure shows them too.
   void SetViews(int64_t source_index, const std::vector<cv::Mat>& classic,
-                const std::vector<cv::Mat>& generative);
+                const std::vector<cv::Mat>& generative, const nlohmann::json& view_params = nullptr);
   void SetMethod(ProjectionMethod method);
   // "pca" | "tsne" | "umap"; false for another name.
   bool SetMethodByName(const QString& name);
@@ -159,6 +161,7 @@ class EmbeddingView : public QWidget {
   std::vector<int64_t> synth_rows_;
   std::vector<int> synth_labels_;
   std::vector<ViewItem> views_;
+  nlohmann::json view_params_;  // SetViews' view_params
   int views_generation_ = 0;
 
   // The projection: rows as the embeddings above; views placed when views_placed_.

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "core/util/parallel.h"
 #include "core/util/random.h"
 #include "tests/test_util.h"
@@ -99,6 +101,38 @@ class EmbeddingViewTest : public QObject {
     QVERIFY(current_point >= 0);
     QCOMPARE(plot->arrows()[0].from.x(), static_cast<double>(plot->points()[current_point].x));
     QCOMPARE(plot->arrows()[0].from.y(), static_cast<double>(plot->points()[current_point].y));
+
+    // The exported embedding figure shows the same view points: its spec names the views shown
+    // (image, recipe, count, seed), and the CLI places them where the studio did.
+    const nlohmann::json spec = view->FigureSpec("embedding");
+    QCOMPARE(spec["params"]["views_of"].get<std::string>(), std::string("idx:") + std::to_string(window.current_source_index()));
+    QCOMPARE(spec["params"]["views"].get<int>(), k);
+    QCOMPARE(spec["params"]["model"].get<std::string>(), std::string("none"));  // no generative views shown
+    const std::string spec_path = dir_->Join("embedding-figure.json"), png = dir_->Join("embedding-figure.png");
+    {
+      std::ofstream(spec_path) << spec.dump();
+    }
+    std::string out, err;
+    QCOMPARE(synthlens::testing::RunCommand(synthlens::testing::BinaryPath("synthlens") + " figure --spec " + spec_path +
+                                                " --data --dpi 60 --out " + png, &out, &err), 0);
+    std::ifstream data_file(png + ".data.json");
+    const nlohmann::json behind = nlohmann::json::parse(data_file);
+    std::vector<std::pair<float, float>> cli_views, studio_views;
+    for (const nlohmann::json& point : behind["data"]["points"]) {
+      if (point["set"] == "classic view") cli_views.emplace_back(point["x"].get<float>(), point["y"].get<float>());
+    }
+    for (const PlotPoint& p : plot->points()) {
+      if (p.kind == PointKind::kClassic) studio_views.emplace_back(p.x, p.y);
+    }
+    QCOMPARE(static_cast<int>(cli_views.size()), k);
+    QCOMPARE(cli_views.size(), studio_views.size());
+    for (size_t i = 0; i < cli_views.size(); ++i) {
+      QVERIFY2(std::abs(cli_views[i].first - studio_views[i].first) < 1e-3f &&
+                   std::abs(cli_views[i].second - studio_views[i].second) < 1e-3f,
+               qPrintable(QStringLiteral("view %1: figure (%2, %3), studio (%4, %5)").arg(i)
+                              .arg(cli_views[i].first).arg(cli_views[i].second)
+                              .arg(studio_views[i].first).arg(studio_views[i].second)));
+    }
 
     // Colour by class: one legend entry per class (IDX has no names) plus the view kind.
     plot->SetColorBy(EmbeddingPlot::ColorBy::kClass);

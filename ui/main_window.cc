@@ -376,7 +376,26 @@ void MainWindow::UpdateEmbeddingViews() {
   if (generative_current_) {
     for (const GeneratedView& v : generative_->shown_views()) generative.push_back(v.image);
   }
-  embeddings_->SetViews(current_source_index(), classic, generative);
+  // The embedding figure regenerates these views from the comparison figure's settings.
+  nlohmann::json view_params;
+  const nlohmann::json spec = ComparisonFigureSpec({current_source_index()});
+  if (spec.is_object()) {
+    const nlohmann::json& c = spec["params"];
+    view_params = nlohmann::json::object();
+    view_params["views_of"] = c.at("ids").at(0).get<std::string>();
+    view_params["recipe"] = c.at("recipe").get<std::string>();
+    view_params["views"] = static_cast<int>(classic.size());
+    view_params["view_seed"] = c.at("seed").get<uint64_t>();
+    if (!generative.empty() && c["model"] != "none") {
+      for (const std::string key : {"model", "mode", "strength", "steps", "guidance", "generative_seed"}) {
+        if (c.contains(key)) view_params[key] = c.at(key);
+      }
+      view_params["generative_views"] = static_cast<int>(generative.size());
+    } else {
+      view_params["model"] = "none";
+    }
+  }
+  embeddings_->SetViews(current_source_index(), classic, generative, view_params);
 }
 
 void MainWindow::SelectSourceIndex(qint64 index) {

@@ -174,103 +174,146 @@ std::string ModeHeader(const std::string& mode, double strength) {
   return "multi-positive";
 }
 
-Result<FigureData> BuildComparison(const json& p, const ProgressFn& progress) {
-  using R = Result<FigureData>;
-  const std::string input = p["input"];
+// Images of SRC picked by id, in the order given.
+struct PickedImages {
+  std::unique_ptr<ImageSource> source;
+  std::vector<cv::Mat> images;
+  std::vector<std::string> ids;
+  std::vector<int> labels;
+};
+
+Result<PickedImages> PickImages(const std::string& input, const json& wanted) {
+  using R = Result<PickedImages>;
   auto opened = OpenImageSource(input);
   if (!opened.ok()) return R::Failure(opened.error());
-  const ImageSource& source = **opened;
+  PickedImages out;
+  out.source = std::move(opened).value();
+  const ImageSource& source = *out.source;
   std::unordered_map<std::string, int64_t> index_of;
   for (int64_t i = 0; i < source.size(); ++i) index_of.emplace(source.record(i).id, i);
-  std::vector<int64_t> rows;
-  for (const json& id : p["ids"]) {
+  for (const json& id : wanted) {
     auto it = index_of.find(id.get<std::string>());
     if (it == index_of.end()) {
       return R::Failure(input + ": no image with id '" + id.get<std::string>() + "' (ids look like '" +
                         source.record(0).id + "')");
     }
-    rows.push_back(it->second);
-  }
-  std::vector<cv::Mat> images;
-  std::vector<std::string> ids;
-  std::vector<int> labels;
-  for (int64_t i : rows) {
-    auto image = source.Load(i);
+    auto image = source.Load(it->second);
     if (!image.ok()) return R::Failure(image.error());
-    images.push_back(*image);
-    ids.push_back(source.record(i).id);
-    labels.push_back(source.record(i).label);
+    out.images.push_back(*image);
+    out.ids.push_back(source.record(it->second).id);
+    out.labels.push_back(source.record(it->second).label);
   }
+  return out;
+}
+
+// The classic and generative views of a figure (comparison rows, an embedding's view points),
+// from the comparison's parameter names: recipe, views, view_size, model, mode, strength, steps,
+// guidance, generative_views, generative_seed, device; the views' seed under `seed_key`. A
+// non-empty `strengths` adds one img2img view per strength (the sweep strip).
+struct FigureViews {
+  Recipe recipe;
+  int generative_count = 0;
+  std::vector<std::vector<AugmentedView>> classic;
+  std::vector<std::vector<GeneratedView>> generative, strip;
+  json provenance;
+};
+
+Result<FigureViews> MakeFigureViews(const json& p, const std::string& seed_key, const std::vector<cv::Mat>& images,
+                                    const std::vector<std::string>& ids, const std::vector<int>& labels,
+                                    const std::vector<double>& strengths, const ProgressFn& progress) {
+  using R = Result<FigureViews>;
   // A built-in name, a .json file, or the recipe itself as JSON text (the studio's edited knobs).
   const std::string recipe_text = p["recipe"];
   auto recipe = !recipe_text.empty() && recipe_text.front() == '{' ? ParseRecipe(recipe_text, "params.recipe")
                                                                    : LoadRecipe(recipe_text);
   if (!recipe.ok()) return R::Failure(recipe.error());
+  FigureViews out;
+  out.recipe = *recipe;
   const int k = p["views"];
-  const uint64_t seed = p["seed"].get<uint64_t>();
+  const uint64_t seed = p[seed_key].get<uint64_t>();
   const int view_size = p["view_size"];
   const std::string model = p["model"];
   const bool with_model = !model.empty() && model != "none";
   const int kg = with_model ? (p["generative_views"].get<int>() < 0 ? k : p["generative_views"].get<int>()) : 0;
-  const bool sweep = with_model && p["sweep"].get<bool>();
-  std::vector<std::string> captions = p["captions"];
-  auto has_caption = [&](const char* c) { return std::find(captions.begin(), captions.end(), c) != captions.end(); };
-
-  FigureData data;
-  data.provenance = {{"synthlens_version", SYNTHLENS_VERSION},
-                     {"source", input},
-                     {"recipe", recipe->name},
-                     {"recipe_sha256", Sha256Hex(RecipeToJson(*recipe))}};
-  json data_rows = json::array();
-
+  const bool sweep = with_model && !strengths.empty();
+  out.generative_count = kg;
+  out.provenance = {{"recipe", recipe->name}, {"recipe_sha256", Sha256Hex(RecipeToJson(*recipe))}};
   // Classic views: cheap, per image.
-  std::vector<std::vector<AugmentedView>> classic;
   for (size_t i = 0; i < images.size(); ++i) {
-    classic.push_back(MakeViews(*recipe, images[i], ids[i], 0, k, seed, view_size));
+    out.classic.push_back(MakeViews(*recipe, images[i], ids[i], 0, k, seed, view_size));
     if (progress && !progress(0.05 * (i + 1) / images.size())) return R::Failure("cancelled");
   }
-  // Generative views and the sweep strip.
-  std::vector<std::vector<GeneratedView>> generative(images.size());
-  std::vector<std::vector<GeneratedView>> strip(images.size());
-  std::vector<double> strengths = p["sweep_strengths"];
-  if (kg > 0 || sweep) {
-    auto device = Device::Parse(p["device"].get<std::string>());
-    if (!device.ok()) return R::Failure("device: " + device.error());
-    auto generator = Generator::Open(model, *device);
-    if (!generator.ok()) return R::Failure(generator.error());
-    data.provenance["model"] = (*generator)->manifest().name;
-    data.provenance["model_hash"] = (*generator)->model_hash();
-    GenerateOptions o;
-    o.mode = p["mode"];
-    o.strength = p["strength"];
-    o.steps = p["steps"];
-    o.guidance = p["guidance"];
-    o.seed = p["generative_seed"].get<int64_t>() < 0 ? seed : p["generative_seed"].get<uint64_t>();
-    const double sweep_share = sweep ? 0.5 : 0.0;
-    if (kg > 0) {
-      o.views = kg;
-      auto views = (*generator)->Generate(images, ids, labels, o, SubRange(progress, 0.05, 1.0 - sweep_share));
-      if (!views.ok()) return R::Failure(views.error());
-      generative = std::move(views).value();
-      for (const auto& v : generative) {
-        if (static_cast<int>(v.size()) < kg) return R::Failure("cancelled");
-      }
+  out.generative.resize(images.size());
+  out.strip.resize(images.size());
+  if (kg <= 0 && !sweep) return out;
+  auto device = Device::Parse(p["device"].get<std::string>());
+  if (!device.ok()) return R::Failure("device: " + device.error());
+  auto generator = Generator::Open(model, *device);
+  if (!generator.ok()) return R::Failure(generator.error());
+  out.provenance["model"] = (*generator)->manifest().name;
+  out.provenance["model_hash"] = (*generator)->model_hash();
+  GenerateOptions o;
+  o.mode = p["mode"];
+  o.strength = p["strength"];
+  o.steps = p["steps"];
+  o.guidance = p["guidance"];
+  o.seed = p["generative_seed"].get<int64_t>() < 0 ? seed : p["generative_seed"].get<uint64_t>();
+  const double sweep_share = sweep ? 0.5 : 0.0;
+  if (kg > 0) {
+    o.views = kg;
+    auto views = (*generator)->Generate(images, ids, labels, o, SubRange(progress, 0.05, 1.0 - sweep_share));
+    if (!views.ok()) return R::Failure(views.error());
+    out.generative = std::move(views).value();
+    for (const auto& v : out.generative) {
+      if (static_cast<int>(v.size()) < kg) return R::Failure("cancelled");
     }
-    if (sweep) {
-      o.mode = "img2img";
-      o.views = 1;
-      for (size_t s = 0; s < strengths.size(); ++s) {
-        o.strength = strengths[s];
-        const double lo = 0.5 + 0.5 * s / strengths.size(), hi = 0.5 + 0.5 * (s + 1) / strengths.size();
-        auto views = (*generator)->Generate(images, ids, labels, o, SubRange(progress, lo, hi));
-        if (!views.ok()) return R::Failure(views.error());
-        for (size_t i = 0; i < images.size(); ++i) {
-          if ((*views)[i].empty()) return R::Failure("cancelled");
-          strip[i].push_back((*views)[i][0]);
-        }
+  }
+  if (sweep) {
+    o.mode = "img2img";
+    o.views = 1;
+    for (size_t s = 0; s < strengths.size(); ++s) {
+      o.strength = strengths[s];
+      const double lo = 0.5 + 0.5 * s / strengths.size(), hi = 0.5 + 0.5 * (s + 1) / strengths.size();
+      auto views = (*generator)->Generate(images, ids, labels, o, SubRange(progress, lo, hi));
+      if (!views.ok()) return R::Failure(views.error());
+      for (size_t i = 0; i < images.size(); ++i) {
+        if ((*views)[i].empty()) return R::Failure("cancelled");
+        out.strip[i].push_back((*views)[i][0]);
       }
     }
   }
+  return out;
+}
+
+
+Result<FigureData> BuildComparison(const json& p, const ProgressFn& progress) {
+  using R = Result<FigureData>;
+  const std::string input = p["input"];
+  auto picked = PickImages(input, p["ids"]);
+  if (!picked.ok()) return R::Failure(picked.error());
+  const ImageSource& source = *picked->source;
+  const std::vector<cv::Mat>& images = picked->images;
+  const std::vector<std::string>& ids = picked->ids;
+  const std::vector<int>& labels = picked->labels;
+  const int k = p["views"];
+  const uint64_t seed = p["seed"].get<uint64_t>();
+  std::vector<std::string> captions = p["captions"];
+  auto has_caption = [&](const char* c) { return std::find(captions.begin(), captions.end(), c) != captions.end(); };
+  std::vector<double> strengths = p["sweep_strengths"];
+  auto made = MakeFigureViews(p, "seed", images, ids, labels, p["sweep"].get<bool>() ? strengths : std::vector<double>{},
+                              progress);
+  if (!made.ok()) return R::Failure(made.error());
+  const Recipe* recipe = &made->recipe;
+  const int kg = made->generative_count;
+  const bool sweep = !made->strip.empty() && !made->strip[0].empty();
+  const auto& classic = made->classic;
+  const auto& generative = made->generative;
+  const auto& strip = made->strip;
+
+  FigureData data;
+  data.provenance = {{"synthlens_version", SYNTHLENS_VERSION}, {"source", input}};
+  data.provenance.update(made->provenance);
+  json data_rows = json::array();
 
   ImageGridPanel grid;
   grid.headers.push_back({"original", 1});
@@ -412,14 +455,49 @@ Result<FigureData> BuildEmbedding(const json& p, const ProgressFn& progress) {
                         " dimensions, the real set's " + std::to_string(real->matrix.cols));
     }
   }
-  cv::Mat all = real->matrix.clone();
-  if (with_synthetic) cv::vconcat(all, synth.matrix, all);
+  // One image's classic and generative views, embedded with the same encoder (the studio's view points).
+  const std::string views_of = p["views_of"];
+  FigureViews views;
+  std::vector<int> view_kinds;  // 2: classic, 3: generative (the kind colours)
+  cv::Mat view_matrix;
+  int source_row = -1;  // the views' source among the real rows
+  std::string views_input = p["views_input"];
+  if (!views_of.empty()) {
+    if (views_input.empty()) views_input = p["real"].get<std::string>();
+    if (EndsWith(views_input, ".npy")) {
+      return R::Failure("params.views_of needs the images: set views_input to the SRC that holds '" + views_of + "'");
+    }
+    auto picked = PickImages(views_input, json::array({views_of}));
+    if (!picked.ok()) return R::Failure(picked.error());
+    auto made = MakeFigureViews(p, "view_seed", picked->images, picked->ids, picked->labels, {}, SubRange(progress, 0.7, 0.8));
+    if (!made.ok()) return R::Failure(made.error());
+    views = std::move(made).value();
+    std::vector<cv::Mat> images;
+    for (const AugmentedView& v : views.classic[0]) images.push_back(v.image), view_kinds.push_back(2);
+    for (const GeneratedView& v : views.generative[0]) images.push_back(v.image), view_kinds.push_back(3);
+    if (!images.empty()) {
+      auto encoder = encoders.Get();
+      if (!encoder.ok()) return R::Failure(encoder.error());
+      auto embedded = (*encoder)->Embed(images);
+      if (!embedded.ok()) return R::Failure(embedded.error());
+      view_matrix = std::move(embedded).value();
+      if (view_matrix.cols != real->matrix.cols) {
+        return R::Failure(views_input + ": the views' embeddings have " + std::to_string(view_matrix.cols) +
+                          " dimensions, the real set's " + std::to_string(real->matrix.cols) +
+                          " (embed the real set with params.encoder)");
+      }
+    }
+    const auto at = std::find(real->ids.begin(), real->ids.end(), views_of);
+    if (at != real->ids.end()) source_row = static_cast<int>(at - real->ids.begin());
+  }
   ProjectionOptions po;
   po.method = *ParseProjectionMethod(p["method"]);
   po.seed = p["seed"].get<uint64_t>();
-  auto projected = ProjectEmbeddings(all, po, SubRange(progress, 0.7, 1.0));
+  // As the studio: PCA fitted on the real set, the rest placed with its components.
+  auto projected = ProjectSets(real->matrix, synth.matrix, view_matrix, po, SubRange(progress, 0.8, 1.0));
   if (!projected.ok()) return R::Failure(projected.error());
-  const cv::Mat& xy = projected->points;
+  cv::Mat xy = projected->real.clone();
+  if (with_synthetic) cv::vconcat(xy, projected->synthetic, xy);
   const int n_real = real->matrix.rows;
   ScatterPanel scatter;
   const std::string method = p["method"];
@@ -485,6 +563,39 @@ Result<FigureData> BuildEmbedding(const json& p, const ProgressFn& progress) {
     }
     scatter.series = std::move(sorted);
   }
+  // The views: always markers (never density), classic as squares, generative as diamonds; in
+  // class colouring they take their source's class colour, as in the studio.
+  const cv::Mat& vxy = projected->extra;
+  if (vxy.rows > 0) {
+    const int source_label = views_of.empty() ? -1 : (source_row >= 0 ? real->labels[source_row] : -1);
+    const std::vector<std::string> kind_names = {"", "", "classic views", "generative views"};
+    for (int kind : {2, 3}) {
+      FigSeries s;
+      s.name = kind_names[kind];
+      s.colour = by_class ? (source_label < 0 ? 9 : ClassColour(source_label)) : kind;
+      s.marker = kind == 2 ? FigMarker::kSquare : FigMarker::kDiamond;
+      s.bulk = false;
+      s.in_legend = !by_class;
+      for (int i = 0; i < vxy.rows; ++i) {
+        if (view_kinds[i] != kind) continue;
+        s.x.push_back(vxy.at<float>(i, 0));
+        s.y.push_back(vxy.at<float>(i, 1));
+      }
+      if (s.x.empty()) continue;
+      scatter.series.push_back(s);
+      if (by_class) scatter.series.push_back({s.name, 7, s.marker, {}, {}, false, true});  // legend: the shape
+    }
+  }
+  if (source_row >= 0) {
+    scatter.series.push_back({views_of, 8, FigMarker::kStar, {xy.at<float>(source_row, 0)}, {xy.at<float>(source_row, 1)},
+                              false, true});
+    if (p["arrows"].get<bool>()) {
+      for (int i = 0; i < vxy.rows; ++i) {
+        scatter.arrows.push_back({xy.at<float>(source_row, 0), xy.at<float>(source_row, 1), vxy.at<float>(i, 0),
+                                  vxy.at<float>(i, 1), view_kinds[i]});
+      }
+    }
+  }
   if (p["arrows"].get<bool>() && with_synthetic && fs::is_directory(synthetic_spec)) {
     const auto sources = ManifestSources(synthetic_spec);
     std::unordered_map<std::string, int> real_row;
@@ -507,11 +618,25 @@ Result<FigureData> BuildEmbedding(const json& p, const ProgressFn& progress) {
                       {"x", xy.at<float>(i, 0)},
                       {"y", xy.at<float>(i, 1)}});
   }
+  for (int i = 0; i < vxy.rows; ++i) {
+    points.push_back({{"set", view_kinds[i] == 2 ? "classic view" : "generative view"},
+                      {"id", views_of},
+                      {"view", view_kinds[i] == 2 ? i : i - static_cast<int>(views.classic[0].size())},
+                      {"x", vxy.at<float>(i, 0)},
+                      {"y", vxy.at<float>(i, 1)}});
+  }
   FigureData data;
   data.panels.push_back({"", scatter});
   data.provenance = {{"synthlens_version", SYNTHLENS_VERSION}, {"real", real->provenance},
                      {"projection", json::parse(projected->settings, nullptr, false)}};
+  // Wall time is a measurement, not provenance: the same spec must give the same bytes.
+  if (data.provenance["projection"].is_object()) data.provenance["projection"].erase("seconds");
   if (with_synthetic) data.provenance["synthetic"] = synth.provenance;
+  if (!views_of.empty()) {
+    json v = {{"source", views_input}, {"id", views_of}};
+    v.update(views.provenance);
+    data.provenance["views"] = v;
+  }
   data.data = {{"points", points}};
   return data;
 }

@@ -83,8 +83,21 @@ const std::vector<ParamDef>& ParamsOf(const std::string& kind) {
       {"colour", Type::kString, "kind", "Colour by kind or class"},
       {"limit", Type::kInt, -1, "First N real images (-1: all)"},
       {"synthetic_limit", Type::kInt, -1, "First N synthetic images (-1: all)"},
-      {"arrows", Type::kBool, false, "Arrows from each source image to its views (a generated folder's manifest)"},
+      {"arrows", Type::kBool, false, "Arrows from each source image to its views (a generated folder's manifest, --views-of)"},
       {"density_threshold", Type::kInt, 20000, "Above this many points, draw densities instead of markers"},
+      {"views_of", Type::kString, "", "Id of an image whose classic and generative views are placed on the plot (as the studio shows them)"},
+      {"views_input", Type::kString, "", "SRC holding --views-of (empty: the real set)"},
+      {"recipe", Type::kString, "simclr", "Classic recipe of --views-of: simclr, byol, mocov2 or a JSON file"},
+      {"views", Type::kInt, 4, "Classic views of --views-of (0-16)"},
+      {"view_seed", Type::kInt, 0, "Seed of the views of --views-of"},
+      {"view_size", Type::kInt, 0, "Classic view size in px (0: the source size)"},
+      {"model", Type::kString, "builtin", "Diffusion package for the generative views of --views-of (none: classic only)"},
+      {"mode", Type::kString, "img2img", "img2img, instance or multipositive"},
+      {"strength", Type::kNumber, 0.5, "img2img strength"},
+      {"steps", Type::kInt, 25, "Sampling steps at strength 1"},
+      {"guidance", Type::kNumber, 3.0, "Classifier-free guidance weight"},
+      {"generative_views", Type::kInt, -1, "Generative views of --views-of (-1: as many as classic)"},
+      {"generative_seed", Type::kInt, -1, "Seed of the generative views (-1: --view-seed)"},
       {"device", Type::kString, "cpu", "cpu, cuda or cuda:N"},
   };
   static const std::vector<ParamDef> metrics = {
@@ -175,6 +188,30 @@ std::string JoinList(const char* const* list) {
   return out;
 }
 
+// The parameters of the views a figure makes (comparison rows, an embedding's view points).
+std::string CheckViewParams(const json& p, const char* seed_key) {
+  auto range = [&](const char* key, double lo, double hi) -> std::string {
+    const double v = p[key].get<double>();
+    if (!(v >= lo && v <= hi)) {
+      return std::string("params.") + key + " must be in [" + json(lo).dump() + ", " + json(hi).dump() +
+             "], got " + p[key].dump();
+    }
+    return "";
+  };
+  std::string e;
+  if (!(e = range("views", 0, 16)).empty()) return e;
+  if (!(e = range("generative_views", -1, 16)).empty()) return e;
+  if (!(e = range("view_size", 0, 1024)).empty()) return e;
+  if (!(e = range("strength", 0, 1)).empty()) return e;
+  if (!(e = range("steps", 1, 1000)).empty()) return e;
+  if (!(e = range(seed_key, 0, 9.007e15)).empty()) return e;
+  const std::string mode = p["mode"];
+  if (mode != "img2img" && mode != "instance" && mode != "multipositive") {
+    return "params.mode must be img2img, instance or multipositive, got '" + mode + "'";
+  }
+  return "";
+}
+
 // Checks the values a type check cannot: ranges and enumerations.
 std::string CheckParams(const std::string& kind, const json& p) {
   auto range = [&](const char* key, double lo, double hi) -> std::string {
@@ -189,12 +226,7 @@ std::string CheckParams(const std::string& kind, const json& p) {
   if (kind == "comparison") {
     if (p["ids"].empty()) return "params.ids must name at least one image id";
     if (p["ids"].size() > 64) return "params.ids names " + std::to_string(p["ids"].size()) + " images; at most 64 fit a figure";
-    if (!(e = range("views", 0, 16)).empty()) return e;
-    if (!(e = range("generative_views", -1, 16)).empty()) return e;
-    if (!(e = range("view_size", 0, 1024)).empty()) return e;
-    if (!(e = range("strength", 0, 1)).empty()) return e;
-    if (!(e = range("steps", 1, 1000)).empty()) return e;
-    if (!(e = range("seed", 0, 9.007e15)).empty()) return e;
+    if (!(e = CheckViewParams(p, "seed")).empty()) return e;
     for (const json& s : p["sweep_strengths"]) {
       if (!(s.get<double>() > 0 && s.get<double>() <= 1)) return "params.sweep_strengths must lie in (0, 1], got " + s.dump();
     }
@@ -208,11 +240,8 @@ std::string CheckParams(const std::string& kind, const json& p) {
       const std::string v = c.get<std::string>();
       if (v != "id" && v != "class") return "params.row_labels: unknown field '" + v + "' (id, class)";
     }
-    const std::string mode = p["mode"];
-    if (mode != "img2img" && mode != "instance" && mode != "multipositive") {
-      return "params.mode must be img2img, instance or multipositive, got '" + mode + "'";
-    }
   } else if (kind == "embedding") {
+    if (!p["views_of"].get<std::string>().empty() && !(e = CheckViewParams(p, "view_seed")).empty()) return e;
     const std::string method = p["method"], colour = p["colour"];
     if (method != "pca" && method != "tsne" && method != "umap") {
       return "params.method must be pca, tsne or umap, got '" + method + "'";

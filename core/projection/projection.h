@@ -52,6 +52,21 @@ struct ProjectionResult {
 Result<ProjectionResult> ProjectEmbeddings(const cv::Mat& embeddings, const ProjectionOptions& options,
                                  const ProgressFn& progress = nullptr);
 
+// Real, synthetic and extra (e.g. one image's views) embeddings in one map, as the studio's
+// Embeddings tab and the embedding figure draw them. PCA is fitted on the real rows alone and the
+// others are placed with its components, so adding synthetic images never moves the real points;
+// t-SNE and UMAP place only the points they are fitted on, so they project the union. Empty
+// synthetic/extra matrices give 0-row results.
+struct ProjectedSets {
+  cv::Mat real, synthetic, extra;  // CV_32F, rows in input order
+  cv::Mat pca_map;                 // PCA only: the fit's affine map, for PlaceWithPcaMap
+  std::string settings;            // as ProjectionResult::settings
+};
+Result<ProjectedSets> ProjectSets(const cv::Mat& real, const cv::Mat& synthetic, const cv::Mat& extra,
+                                  const ProjectionOptions& options, const ProgressFn& progress = nullptr);
+// Rows placed in a fitted PCA map (ProjectedSets::pca_map) without refitting.
+cv::Mat PlaceWithPcaMap(const cv::Mat& embeddings, const cv::Mat& pca_map);
+
 // Trustworthiness of a projection (scikit-learn's sklearn.manifold.trustworthiness, Euclidean,
 // exact): 1 - 2/(N k (2N - 3k - 1)) * sum_i sum_{j in U_k(i)} (r(i, j) - k).
 double Trustworthiness(const cv::Mat& high, const cv::Mat& low, int k);

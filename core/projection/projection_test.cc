@@ -427,5 +427,52 @@ TEST(ProjectionTest, BadInputIsAFailureNamingTheProblem) {
   EXPECT_THROW(ProjectEmbeddings(cv::Mat(5, 3, CV_8U, cv::Scalar(1)), ProjectionOptions{}), Error);
 }
 
+TEST(ProjectionTest, ProjectSetsPlacesOtherRowsWithTheRealPcaFit) {
+  std::vector<int> labels;
+  const cv::Mat real = Clusters(3, 30, 12, 21, &labels);
+  cv::Mat synthetic = Clusters(3, 10, 12, 22, &labels);
+  ProjectionOptions o;  // PCA
+  auto sets = ProjectSets(real, synthetic, real.rowRange(5, 9), o);
+  ASSERT_TRUE(sets.ok()) << sets.error();
+  // The real points are exactly the PCA of the real rows: the synthetic rows do not move them.
+  auto alone = ProjectEmbeddings(real, o);
+  ASSERT_TRUE(alone.ok());
+  EXPECT_EQ(cv::norm(sets->real, alone->points, cv::NORM_INF), 0.0);
+  // Rows placed with the fit land where the fit put them: real rows 5..8 given again as extras.
+  ASSERT_EQ(sets->extra.rows, 4);
+  EXPECT_LT(cv::norm(sets->extra, alone->points.rowRange(5, 9), cv::NORM_INF), 1e-3);
+  // Synthetic rows: (x - mean) W with W from an independent eigendecomposition of the real rows.
+  cv::Mat r64, s64;
+  real.convertTo(r64, CV_64F);
+  synthetic.convertTo(s64, CV_64F);
+  cv::Mat mean;
+  cv::reduce(r64, mean, 0, cv::REDUCE_AVG);
+  cv::Mat centred = r64 - cv::repeat(mean, r64.rows, 1);
+  cv::Mat values, vectors;
+  cv::eigen(centred.t() * centred, values, vectors);
+  for (int c = 0; c < 2; ++c) {
+    cv::Mat w = vectors.row(c).t();
+    cv::Mat expected = (s64 - cv::repeat(mean, s64.rows, 1)) * w;
+    cv::Mat got;
+    sets->synthetic.col(c).convertTo(got, CV_64F);
+    // The component's sign is arbitrary: compare up to sign.
+    const double same = cv::norm(got, expected, cv::NORM_INF), flipped = cv::norm(got, -expected, cv::NORM_INF);
+    EXPECT_LT(std::min(same, flipped), 1e-3 * (1 + cv::norm(expected, cv::NORM_INF))) << "component " << c;
+  }
+  // PlaceWithPcaMap is the same placement.
+  EXPECT_EQ(cv::norm(PlaceWithPcaMap(synthetic, sets->pca_map), sets->synthetic, cv::NORM_INF), 0.0);
+  // t-SNE projects the union: every row gets a place, in input order.
+  auto tsne = ProjectSets(real, synthetic, cv::Mat(), TsneOptions());
+  ASSERT_TRUE(tsne.ok()) << tsne.error();
+  EXPECT_EQ(tsne->real.rows, 90);
+  EXPECT_EQ(tsne->synthetic.rows, 30);
+  EXPECT_EQ(tsne->extra.rows, 0);
+  EXPECT_TRUE(tsne->pca_map.empty());
+  // Mismatched dimensions name the problem.
+  auto bad = ProjectSets(real, synthetic.colRange(0, 5).clone(), cv::Mat(), o);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().find("5 dimensions, the real set's 12"), std::string::npos) << bad.error();
+}
+
 }  // namespace
 }  // namespace synthlens

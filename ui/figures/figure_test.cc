@@ -304,6 +304,44 @@ TEST_F(FigureCommandTest, EmbeddingFromEmbeddings) {
   EXPECT_GT(vermillion, 50);
 }
 
+// One image's views on the plot, as the studio's Embeddings tab shows them: PCA fitted on the real
+// images alone (the views do not move a real point), the views placed with its components.
+TEST_F(FigureCommandTest, EmbeddingPlacesOneImagesViews) {
+  std::string err;
+  const std::string plain = dir_.Join("plain.png"), with_views = dir_.Join("views.png");
+  ASSERT_EQ(Run("figure embedding --real " + source_ + " --data --dpi 80 --out " + plain, &err), 0) << err;
+  ASSERT_EQ(Run("figure embedding --real " + source_ + " --views-of idx:5 --views 3 --view-seed 4 --steps 4 "
+                "--generative-views 2 --arrows --data --dpi 80 --out " + with_views, &err), 0) << err;
+  const json a = json::parse(Bytes(plain + ".data.json"))["data"]["points"];
+  const json b = json::parse(Bytes(with_views + ".data.json"))["data"]["points"];
+  ASSERT_EQ(a.size(), 40u);
+  ASSERT_EQ(b.size(), 45u);  // 40 real + 3 classic + 2 generative
+  std::map<std::string, int> sets;
+  for (const json& point : b) ++sets[point["set"].get<std::string>()];
+  EXPECT_EQ(sets["real"], 40);
+  EXPECT_EQ(sets["classic view"], 3);
+  EXPECT_EQ(sets["generative view"], 2);
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]["x"], b[i]["x"]) << i;
+    EXPECT_EQ(a[i]["y"], b[i]["y"]) << i;
+  }
+  // The spec names what made the views (seeds, model hash), and reproduces the same PNG bytes.
+  const json spec = json::parse(Bytes(with_views + ".json"));
+  EXPECT_EQ(spec["params"]["views_of"], "idx:5");
+  EXPECT_EQ(spec["params"]["view_seed"], 4);
+  const std::string again = dir_.Join("again.png");
+  ASSERT_EQ(Run("figure --spec " + with_views + ".json --out " + again, &err), 0) << err;
+  EXPECT_TRUE(Bytes(again) == Bytes(with_views)) << "the PNG differs when made again from its spec";
+  // Views need images: an embeddings file as the real set needs --views-input, and says so.
+  const std::string data = std::getenv("SYNTHLENS_TEST_DATA") ? std::getenv("SYNTHLENS_TEST_DATA") : "tests/data";
+  EXPECT_NE(Run("figure embedding --real " + data + "/metrics/fashion_encoder_real.npy --views-of idx:5 --out " +
+                    dir_.Join("bad.png"), &err), 0);
+  EXPECT_NE(err.find("set views_input to the SRC"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(dir_.Join("bad.png")));
+  EXPECT_NE(Run("figure embedding --real " + source_ + " --views-of idx:999 --out " + dir_.Join("bad.png"), &err), 0);
+  EXPECT_NE(err.find("no image with id 'idx:999'"), std::string::npos) << err;
+}
+
 // The figure builder: two figures' panels in one, labelled (a)..(d), one caption, reproducible.
 TEST_F(FigureCommandTest, CombinedFigureHoldsThePanelsOfItsFigures) {
   const std::string data = std::getenv("SYNTHLENS_TEST_DATA") ? std::getenv("SYNTHLENS_TEST_DATA") : "tests/data";
