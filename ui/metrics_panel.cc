@@ -86,8 +86,8 @@ MetricsPanel::MetricsPanel(QWidget* parent) : QWidget(parent) {
   bootstrap_box_ = new QSpinBox(this);
   bootstrap_box_->setRange(0, 1000);
   bootstrap_box_->setValue(20);
-  bootstrap_box_->setPrefix(tr("bootstrap "));
-  bootstrap_box_->setToolTip(tr("Bootstrap rounds for the 95 % intervals (0: none)"));
+  bootstrap_box_->setPrefix(tr("interval rounds "));
+  bootstrap_box_->setToolTip(tr("Rounds of half-sampling for the 95 % intervals (0: none); each costs about half a Compare"));
   top->addWidget(title_, 1);
   top->addWidget(bootstrap_box_);
   top->addWidget(compare_button_);

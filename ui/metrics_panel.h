@@ -17,7 +17,7 @@ class QTreeWidgetItem;
 namespace synthlens::ui {
 
 // Renders the JSON object of `synthlens compare` (core/metrics/set_metrics.h CompareSetsJson):
-// every top-level number with its bootstrap interval beside it, "per_class" as a table,
+// every top-level number with its interval beside it, "per_class" as a table,
 // "settings" in a collapsed section; and a sweep plot of one metric against img2img strength.
 // Pure view: the embedding view computes, this panel shows (and asks through signals).
 class MetricsPanel : public QWidget {
@@ -40,7 +40,7 @@ class MetricsPanel : public QWidget {
   QString sweep_metric() const;
   int sweep_images() const;
   int sweep_steps() const;
-  // Bootstrap rounds for the confidence intervals of Compare (0: none).
+  // Half-sampling rounds for the confidence intervals of Compare (0: none).
   int bootstrap() const;
   // Value column of a top-level metric (empty when absent), its interval column, row counts.
   QString MetricText(const QString& key) const;

@@ -116,11 +116,11 @@ CommandRunner RegisterCompareCommand(CLI::App& app) {
   cmd->add_option("--real-labels", a->real_labels,
                   "Labels of the real rows: one-column .npy, or text (LABEL or ID<TAB>LABEL per line)");
   cmd->add_option("--synthetic-labels", a->synthetic_labels, "Labels of the synthetic rows");
-  cmd->add_option("--bootstrap", a->options.bootstrap, "Bootstrap rounds for intervals (0: none)")
+  cmd->add_option("--bootstrap", a->options.bootstrap, "Rounds of half-sampling for the intervals (0: none)")
       ->capture_default_str();
   cmd->add_option("--confidence", a->options.confidence, "Two-sided interval level")
       ->capture_default_str();
-  cmd->add_option("--seed", a->options.seed, "Seed of KID subsets, C2ST folds, bootstrap draws")
+  cmd->add_option("--seed", a->options.seed, "Seed of KID subsets, C2ST folds, interval rounds")
       ->capture_default_str();
   cmd->add_option("--kid-subsets", a->options.kid_subsets, "KID subsets")->capture_default_str();
   cmd->add_option("--kid-subset-size", a->options.kid_subset_size,

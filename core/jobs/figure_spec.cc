@@ -106,8 +106,8 @@ const std::vector<ParamDef>& ParamsOf(const std::string& kind) {
       {"encoder", Type::kString, "builtin", "Encoder package for SRC inputs"},
       {"limit", Type::kInt, -1, "First N real images (-1: all)"},
       {"synthetic_limit", Type::kInt, -1, "First N synthetic images (-1: all)"},
-      {"bootstrap", Type::kInt, 0, "Bootstrap rounds for 95% intervals (0: none)"},
-      {"seed", Type::kInt, 0, "Seed of KID subsets, C2ST folds, bootstrap"},
+      {"bootstrap", Type::kInt, 0, "Half-sampling rounds for 95% intervals (0: none)"},
+      {"seed", Type::kInt, 0, "Seed of KID subsets, C2ST folds, interval rounds"},
       {"per_class", Type::kBool, true, "Add the per-class table"},
       {"digits", Type::kInt, 3, "Significant digits"},
       {"device", Type::kString, "cpu", "cpu, cuda or cuda:N"},
@@ -122,7 +122,7 @@ const std::vector<ParamDef>& ParamsOf(const std::string& kind) {
       {"seed", Type::kInt, 0, "Seed"},
       {"strengths", Type::kNumbers, kStrengths, "Strengths, comma-separated"},
       {"metrics", Type::kStrings, json::array({"fid", "precision", "recall", "density", "coverage"}), "Metrics to plot, comma-separated"},
-      {"bootstrap", Type::kInt, 0, "Bootstrap rounds for error bars (0: none)"},
+      {"bootstrap", Type::kInt, 0, "Half-sampling rounds for error bars (0: none)"},
       {"device", Type::kString, "cpu", "cpu, cuda or cuda:N"},
   };
   static const std::vector<ParamDef> detectors = {

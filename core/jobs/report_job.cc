@@ -101,7 +101,7 @@ Result<ReportData> BuildReport(const ReportOptions& o, const ProgressFn& progres
   };
   std::vector<Planned> plan;
   plan.push_back({"metrics", "Metrics", "Set metrics of the synthetic embeddings against the real ones (docs/metrics.md)" +
-                                            std::string(o.bootstrap > 0 ? ", with 95% bootstrap intervals." : "."),
+                                            std::string(o.bootstrap > 0 ? ", with 95% half-sampling intervals." : "."),
                   {{"kind", "metrics"}, {"params", {{"real", o.real}, {"synthetic", o.synthetic}, {"encoder", o.encoder},
                                                     {"limit", o.real_limit}, {"synthetic_limit", o.synthetic_limit},
                                                     {"bootstrap", o.bootstrap}, {"seed", seed}, {"device", o.device}}}},

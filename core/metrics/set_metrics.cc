@@ -58,13 +58,13 @@ double TraceSqrtProduct(const at::Tensor& s1, const at::Tensor& s2) {
   return at::linalg_eigvalsh(m).clamp_min(0).sqrt().sum().item<double>();
 }
 
-// Percentile with linear interpolation (numpy's default), q in [0, 100].
-double Percentile(std::vector<double> v, double q) {
-  std::sort(v.begin(), v.end());
-  const double pos = q / 100.0 * double(v.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(v.size() - 1, lo + 1);
-  return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
+// Sample standard deviation (ddof 1); 0 for fewer than 2 values.
+double StandardDeviation(const std::vector<double>& v) {
+  if (v.size() < 2) return 0.0;
+  const double mean = std::accumulate(v.begin(), v.end(), 0.0) / double(v.size());
+  double ss = 0.0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  return std::sqrt(ss / double(v.size() - 1));
 }
 
 // Seeded draw of m distinct indices from [0, n) (partial Fisher-Yates).
@@ -252,6 +252,32 @@ void PutMetrics(nlohmann::ordered_json& j, const AllMetrics& m, bool with_c2st) 
 }
 
 }  // namespace
+
+double StudentTQuantile(double dof, double p) {
+  SL_CHECK(dof > 0 && p > 0 && p < 1, "StudentTQuantile needs dof > 0 and p in (0, 1): dof=" << dof << " p=" << p);
+  if (p < 0.5) return -StudentTQuantile(dof, 1.0 - p);
+  // CDF(x) - 1/2 is the integral of the density from 0 to x: composite Simpson in the variable
+  // u = atan(x / sqrt(dof)), where the integrand cos(u)^(dof-1) is smooth and bounded on [0, pi/2).
+  const double c = std::exp(std::lgamma((dof + 1) / 2) - std::lgamma(dof / 2)) / std::sqrt(M_PI);
+  auto half_cdf = [&](double x) {
+    const double top = std::atan(x / std::sqrt(dof));
+    const int n = 2000;
+    const double h = top / n;
+    double sum = 0.0;
+    for (int i = 0; i <= n; ++i) {
+      const double w = i == 0 || i == n ? 1 : (i % 2 ? 4 : 2);
+      sum += w * std::pow(std::cos(i * h), dof - 1);
+    }
+    return c * sum * h / 3.0;
+  };
+  double lo = 0.0, hi = 1.0;
+  while (half_cdf(hi) < p - 0.5 && hi < 1e12) hi *= 2;
+  for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (half_cdf(mid) < p - 0.5 ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
 
 std::string SetMetricsOptions::Check() const {
   std::ostringstream s;
@@ -469,30 +495,47 @@ Result<std::string> CompareSetsJson(const cv::Mat& real, const cv::Mat& syntheti
   PutMetrics(j, *main, true);
 
   if (options.bootstrap > 0) {
-    // Each round resamples both sets with replacement and recomputes every metric but C2ST.
+    // Half-sampling (the delete-n/2 jackknife): each round draws half of each set without
+    // replacement and recomputes every metric but C2ST. For a statistic whose variance goes as 1/n,
+    // the spread of half-sample values around their mean is the spread of the full-size estimate
+    // (finite-population correction: 1/(n/2) - 1/n = 1/n), with no duplicated rows to shrink the
+    // k-NN radii. The interval is the estimate +- t(rounds-1) * that spread, so it is centred on the
+    // number shown and describes its sampling variability (docs/metrics.md).
+    const int64_t half_real = real.rows / 2, half_synthetic = synthetic.rows / 2;
+    if (std::string e = CheckSizes(half_real, half_synthetic, options); !e.empty()) {
+      return R::Failure("intervals need each set twice as large as one metric run does (half-sampling): " + e);
+    }
     std::vector<std::vector<double>> values(11);
     const char* names[] = {"fid", "kid_mean", "precision", "recall", "density", "coverage",
                            "vendi_real", "vendi_synthetic", "authpct", "copy_fraction_cos0.5",
                            "kid_std"};
     for (int b = 0; b < options.bootstrap; ++b) {
       Rng rng(MixSeed(options.seed, 0xB0000 + static_cast<uint64_t>(b)));
-      std::vector<int64_t> ir(real.rows), is(synthetic.rows);
-      for (auto& v : ir) v = rng.UniformInt(0, real.rows - 1);
-      for (auto& v : is) v = rng.UniformInt(0, synthetic.rows - 1);
+      std::vector<int64_t> ir = DrawWithoutReplacement(real.rows, half_real, rng);
+      std::vector<int64_t> is = DrawWithoutReplacement(synthetic.rows, half_synthetic, rng);
+      std::sort(ir.begin(), ir.end());
+      std::sort(is.begin(), is.end());
       SubProgress sub(progress, done / units, (done + 1.0) / units);
       auto m = ComputeAll(GatherRows(real, ir), GatherRows(synthetic, is), options,
                           MixSeed(options.seed, b + 1), false, progress ? sub.Fn() : nullptr);
-      if (!m.ok()) return R::Failure("bootstrap round " + std::to_string(b) + ": " + m.error());
+      if (!m.ok()) return R::Failure("interval round " + std::to_string(b) + ": " + m.error());
       done += 1.0;
       const double v[] = {m->fid, m->kid.mean, m->nb.precision, m->nb.recall, m->nb.density,
                           m->nb.coverage, m->vendi_real, m->vendi_synthetic, m->nb.authpct,
                           m->nb.copy_fraction, m->kid.std};
       for (int k = 0; k < 11; ++k) values[k].push_back(v[k]);
     }
-    const double alpha = 100.0 * (1.0 - options.confidence) / 2.0;
+    const double estimate[] = {main->fid, main->kid.mean, main->nb.precision, main->nb.recall,
+                               main->nb.density, main->nb.coverage, main->vendi_real,
+                               main->vendi_synthetic, main->nb.authpct, main->nb.copy_fraction};
+    // The metrics' ranges: an interval never leaves them.
+    const double lower[] = {0, -HUGE_VAL, 0, 0, 0, 0, 1, 1, 0, 0};
+    const double upper[] = {HUGE_VAL, HUGE_VAL, 1, 1, HUGE_VAL, 1, HUGE_VAL, HUGE_VAL, 100, 1};
+    const double t = options.bootstrap > 1 ? StudentTQuantile(options.bootstrap - 1, 0.5 + options.confidence / 2.0) : 0.0;
     nlohmann::ordered_json intervals;
     for (int k = 0; k < 10; ++k) {  // kid_std's spread is not reported
-      intervals[names[k]] = {Percentile(values[k], alpha), Percentile(values[k], 100.0 - alpha)};
+      const double spread = StandardDeviation(values[k]);
+      intervals[names[k]] = {std::max(lower[k], estimate[k] - t * spread), std::min(upper[k], estimate[k] + t * spread)};
     }
     j["intervals"] = intervals;
   }
@@ -536,6 +579,7 @@ Result<std::string> CompareSetsJson(const cv::Mat& real, const cv::Mat& syntheti
   s["c2st_max_rows"] = options.c2st_max_rows;
   s["c2st_model"] = "L2 logistic regression, C=1, standardised features";
   s["bootstrap"] = options.bootstrap;
+  if (options.bootstrap > 0) s["interval_method"] = "half-sampling without replacement, estimate +- t(rounds-1) * sd";
   s["confidence"] = options.confidence;
   s["per_class"] = per_class;
   s["seed"] = options.seed;

@@ -1,7 +1,7 @@
 #pragma once
 // Real vs synthetic set metrics on embeddings (docs/metrics.md), exactly as defined in
 // ../shared/design/REFERENCES.md: FID, KID, precision/recall, density/coverage, Vendi, AuthPct,
-// classifier two-sample test; per-class variants and bootstrap confidence intervals.
+// classifier two-sample test; per-class variants and half-sampling confidence intervals.
 
 #include <cstdint>
 #include <string>
@@ -20,10 +20,12 @@ struct SetMetricsOptions {
   int pr_k = 3;                // improved precision/recall (Kynkäänniemi et al.)
   int dc_k = 5;                // density/coverage (Naeem et al.)
   int c2st_folds = 5;          // cross-validation folds of the real-vs-synthetic classifier
-  int bootstrap = 0;           // bootstrap rounds for confidence intervals; 0: none
+  // Rounds of half-sampling for confidence intervals (docs/metrics.md); 0: none. Named after the
+  // CLI's --bootstrap, which it keeps.
+  int bootstrap = 0;
   double confidence = 0.95;    // two-sided percentile interval
   bool per_class = true;       // per-class metrics when both label vectors are given
-  uint64_t seed = 0;           // KID subsets, C2ST folds, bootstrap draws
+  uint64_t seed = 0;           // KID subsets, C2ST folds, interval rounds
   // C2ST fits on at most this many rows of each set (a seeded subsample; both sets are cut to the
   // same size so that 0.5 means indistinguishable). <= 0: no cap.
   int c2st_max_rows = 10000;
@@ -47,6 +49,9 @@ Result<std::string> CompareSetsJson(const cv::Mat& real, const cv::Mat& syntheti
 // The individual metrics, each usable on its own. Inputs are N x d matrices (CV_32F or CV_64F,
 // one channel; another type is a contract violation and throws); expected problems (empty set,
 // d mismatch, a NaN/Inf row, k too large) are Result failures naming the set and the row.
+
+// Quantile of Student's t distribution with `dof` degrees of freedom at probability p in (0, 1).
+double StudentTQuantile(double dof, double p);
 
 // Fréchet distance of Gaussians fitted to the two sets (pytorch-fid). Means and covariances (ddof 1)
 // in float64; tr sqrt(S1 S2) from symmetric eigendecompositions, so rank-deficient covariances
