@@ -8,10 +8,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <opencv2/imgproc.hpp>
 #include <set>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
 
 #include "core/util/check.h"
 #include "core/util/file_util.h"
@@ -140,6 +144,47 @@ std::string JoinIssues(const std::vector<SourceIssue>& issues) {
          ": " + issues[0].reason + ")";
 }
 
+// A folder of views written by `synthlens generate`/`augment` lists every file in manifest.jsonl
+// with the label of its source image (and its class name when the source had names): those labels
+// become the records' labels, so a synthetic set is compared and coloured by class like the real
+// one. A line that is not JSON is reported and skipped; a missing manifest is no problem.
+void ApplyViewManifest(const std::string& root, std::vector<ImageRecord>& records,
+                       std::vector<std::string>& class_names, std::vector<SourceIssue>& issues) {
+  const std::string path = root + "/manifest.jsonl";
+  std::ifstream in(path);
+  if (!in) return;
+  std::unordered_map<std::string, size_t> index;
+  for (size_t i = 0; i < records.size(); ++i) index.emplace(records[i].id, i);
+  std::map<int, std::string> names;
+  std::string line;
+  int64_t number = 0, bad = 0;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty() || line == "\r") continue;
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded() || !j.is_object()) {
+      if (bad++ == 0) issues.push_back({path, "line " + std::to_string(number) + " is not JSON (its label is not used)"});
+      continue;
+    }
+    const auto file = j.find("file");
+    const auto label = j.find("label");
+    if (file == j.end() || !file->is_string() || label == j.end() || !label->is_number_integer()) continue;
+    const int value = label->get<int>();
+    const auto at = index.find(file->get<std::string>());
+    if (at == index.end() || value < 0) continue;
+    records[at->second].label = value;
+    const auto name = j.find("class_name");
+    if (name != j.end() && name->is_string()) names[value] = name->get<std::string>();
+  }
+  if (bad > 1) issues.back().reason += " and " + std::to_string(bad - 1) + " more lines are not JSON";
+  if (names.empty()) return;
+  class_names.clear();
+  for (int label = 0; label <= names.rbegin()->first; ++label) {
+    const auto name = names.find(label);
+    class_names.push_back(name != names.end() ? name->second : std::to_string(label));
+  }
+}
+
 Result<std::unique_ptr<ImageSource>> OpenFolder(const std::string& spec,
                                                 const SourceOptions& options) {
   using R = Result<std::unique_ptr<ImageSource>>;
@@ -175,6 +220,7 @@ Result<std::unique_ptr<ImageSource>> OpenFolder(const std::string& spec,
           std::lower_bound(class_names.begin(), class_names.end(), parts[0]) - class_names.begin());
     }
   }
+  if (class_names.empty()) ApplyViewManifest(root, records, class_names, walk.issues);
   return R(std::make_unique<FileListSource>(spec, std::move(records), std::move(class_names),
                                             std::move(walk.issues), options.decode));
 }

@@ -143,6 +143,38 @@ TEST(FolderSourceTest, UnreadableSubfolderIsAnIssueAndTheRestLoads) {
   EXPECT_THAT((*source)->issues()[0].reason, HasSubstr("cannot read folder"));
 }
 
+// A folder of generated views: manifest.jsonl gives each file its source's label and class name.
+TEST(FolderSourceTest, ViewManifestGivesLabelsAndClassNames) {
+  TempDir dir;
+  for (const char* f : {"test_0_v0.png", "test_0_v1.png", "test_1_v0.png", "other.png"}) {
+    WriteFile(dir.Join(f), EncodePng(Solid(4, 4, 9, 9, 9)));
+  }
+  WriteFile(dir.Join("manifest.jsonl"),
+            "{\"file\":\"test_0_v0.png\",\"source\":\"test:0\",\"label\":9,\"class_name\":\"Ankle boot\"}\n"
+            "{\"file\":\"test_0_v1.png\",\"source\":\"test:0\",\"label\":9,\"class_name\":\"Ankle boot\"}\n"
+            "this line is cut{\"file\n"
+            "{\"file\":\"test_1_v0.png\",\"source\":\"test:1\",\"label\":2,\"class_name\":\"Pullover\"}\n"
+            "{\"file\":\"gone.png\",\"label\":4}\n");
+  auto source = OpenImageSource(dir.path());
+  ASSERT_TRUE(source.ok()) << source.error();
+  EXPECT_THAT(Ids(**source), ElementsAre("other.png", "test_0_v0.png", "test_0_v1.png", "test_1_v0.png"));
+  EXPECT_THAT(Labels(**source), ElementsAre(-1, 9, 9, 2));
+  // Names where the manifest gives them, the label number elsewhere.
+  EXPECT_THAT((*source)->class_names(),
+              ElementsAre("0", "1", "Pullover", "3", "4", "5", "6", "7", "8", "Ankle boot"));
+  // The cut line is reported with the file and the line, and the rest is used.
+  ASSERT_EQ((*source)->issues().size(), 1u);
+  EXPECT_EQ((*source)->issues()[0].file, dir.Join("manifest.jsonl"));
+  EXPECT_THAT((*source)->issues()[0].reason, HasSubstr("line 3 is not JSON"));
+  // Class subfolders win over a manifest: it is ignored there.
+  TempDir tree;
+  MakeFolder(tree);
+  WriteFile(tree.Join("manifest.jsonl"), "{\"file\":\"b.png\",\"label\":7}\n");
+  auto folder = OpenImageSource(tree.path());
+  ASSERT_TRUE(folder.ok());
+  EXPECT_THAT(Labels(**folder), ElementsAre(-1, -1, 0, 0, 1));
+}
+
 TEST(OpenImageSourceTest, MissingOrUnsupportedInputsFail) {
   TempDir dir;
   auto missing = OpenImageSource(dir.Join("nope"));

@@ -131,7 +131,8 @@ Result<JobSummary> RunAugmentJob(const AugmentJobOptions& options, const Progres
         line << "{\"file\":\"" << JsonEscape(view.file) << "\",\"source\":\""
              << JsonEscape(record.id) << "\",\"view\":" << k
              << ",\"kind\":\"classic\",\"recipe\":\"" << recipe_name << "\",\"seed\":"
-             << options.seed << ",\"label\":" << record.label << ",\"width\":" << view.width
+             << options.seed << ",\"label\":" << record.label
+             << ClassNameField(source->class_names(), record.label) << ",\"width\":" << view.width
              << ",\"height\":" << view.height << ",\"params\":" << view.params_json << "}\n";
         lines += line.str();
         if ((*output)->has_project()) {

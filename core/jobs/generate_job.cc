@@ -215,7 +215,8 @@ Result<JobSummary> RunGenerateJob(const GenerateJobOptions& options, const Progr
              << JsonEscape(v.generative ? model_name : "") << "\",\"mode\":\""
              << options.generate.mode << "\",\"recipe\":\""
              << JsonEscape(mixed ? recipe.name : "") << "\",\"seed\":" << gen.seed
-             << ",\"label\":" << labels[i] << ",\"width\":" << v.image.cols
+             << ",\"label\":" << labels[i] << ClassNameField(source->class_names(), labels[i])
+             << ",\"width\":" << v.image.cols
              << ",\"height\":" << v.image.rows << ",\"params\":" << v.params_json << "}\n";
         lines += line.str();
         ++summary.views_written;

@@ -4,6 +4,8 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+
+#include "core/io/image_source.h"
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -73,6 +75,19 @@ TEST_F(GenerateJobTest, WritesGenerativeViewsWithProvenance) {
     const cv::Mat img = cv::imread(options_.out_dir + "/" + line["file"].get<std::string>());
     ASSERT_FALSE(img.empty());
     EXPECT_EQ(img.cols, kRes);
+    // The source's class, by number and by name.
+    const std::string source = line["source"];
+    EXPECT_EQ(line["label"], source[1] - '0');
+    EXPECT_EQ(line["class_name"], source.substr(0, 2));
+  }
+  // Read back as an image source, the views carry their source's class (by name).
+  auto views_source = OpenImageSource(options_.out_dir);
+  ASSERT_TRUE(views_source.ok()) << views_source.error();
+  ASSERT_EQ((*views_source)->size(), 18);
+  EXPECT_EQ((*views_source)->class_names(), (std::vector<std::string>{"c0", "c1"}));
+  for (int64_t i = 0; i < (*views_source)->size(); ++i) {
+    const ImageRecord& r = (*views_source)->record(i);
+    EXPECT_EQ(r.label, r.id[1] - '0') << r.id;  // files are named after their source: c1_img1_v0.png
   }
   auto project = OpenSqliteProject(options_.project_path);
   EXPECT_EQ(project->CountViews(), 18);

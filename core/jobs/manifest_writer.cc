@@ -6,7 +6,14 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/util/file_util.h"
+
 namespace synthlens {
+
+std::string ClassNameField(const std::vector<std::string>& class_names, int label) {
+  if (label < 0 || label >= static_cast<int>(class_names.size()) || class_names[label].empty()) return "";
+  return ",\"class_name\":\"" + JsonEscape(class_names[label]) + "\"";
+}
 
 ManifestWriter::~ManifestWriter() {
   if (fd_ >= 0) ::close(fd_);
