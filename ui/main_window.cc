@@ -2,6 +2,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
 #include <QDockWidget>
 #include <QDragEnterEvent>
 #include <QDropEvent>
@@ -15,6 +16,9 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
+#include <QScrollArea>
+#include <QSettings>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QTabWidget>
@@ -35,6 +39,17 @@
 #include "ui/log_panel.h"
 
 namespace synthlens::ui {
+namespace {
+
+QScrollArea* ScrollPage(QWidget* page) {
+  auto* area = new QScrollArea;
+  area->setWidgetResizable(true);
+  area->setFrameShape(QFrame::NoFrame);
+  area->setWidget(page);
+  return area;
+}
+
+}  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   setWindowTitle(QStringLiteral("SynthLens Studio %1").arg(QStringLiteral(SYNTHLENS_VERSION)));
@@ -64,14 +79,16 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   right->setStretchFactor(1, 1);
   embeddings_ = new EmbeddingView(model_, this);
   tabs_ = new QTabWidget(this);
-  tabs_->addTab(right, tr("Views"));
-  tabs_->addTab(embeddings_, tr("Embeddings"));
+  // Each page scrolls when the window is smaller than its minimum size (a 1280x720 screen, 2x
+  // scaling) instead of its widgets overlapping or the window outgrowing the screen.
+  tabs_->addTab(ScrollPage(right), tr("Views"));
+  tabs_->addTab(ScrollPage(embeddings_), tr("Embeddings"));
   labels_ = new LabelPanel(model_, grid_, this);
-  tabs_->addTab(labels_, tr("Labels"));
+  tabs_->addTab(ScrollPage(labels_), tr("Labels"));
   detectors_ = new DetectorView(model_, grid_, this);
-  tabs_->addTab(detectors_, tr("Detectors"));
+  tabs_->addTab(ScrollPage(detectors_), tr("Detectors"));
   bias_ = new BiasView(this);
-  tabs_->addTab(bias_, tr("Bias"));
+  tabs_->addTab(ScrollPage(bias_), tr("Bias"));
   auto* splitter = new QSplitter(this);
   splitter->addWidget(grid_);
   splitter->addWidget(tabs_);
@@ -138,7 +155,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   }
   // The selection model is replaced on reset only if the model changes; ours stays.
   BuildMenus();
-  resize(1440, 1000);
+  FitToScreen();
   dock->toggleViewAction()->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
   QMenu* view = menuBar()->addMenu(tr("&View"));
   view->addAction(dock->toggleViewAction());
@@ -160,6 +177,36 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 }
 
 MainWindow::~MainWindow() { open_watcher_.waitForFinished(); }
+
+void MainWindow::FitToScreen() {
+  const QScreen* screen = this->screen() ? this->screen() : QGuiApplication::primaryScreen();
+  QSize size(1440, 1000);
+  if (screen) {
+    // Leave room for the window frame and title bar the window manager adds.
+    const QSize room = screen->availableGeometry().size() - QSize(16, 48);
+    size = size.boundedTo(room.expandedTo(minimumSizeHint()));
+  }
+  resize(size);
+}
+
+void MainWindow::RestoreWindowState() {
+  QSettings settings;
+  restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+  restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+  // A geometry saved on a larger screen must not spill over this one.
+  if (const QScreen* screen = this->screen()) {
+    const QRect available = screen->availableGeometry();
+    if (width() > available.width() || height() > available.height()) FitToScreen();
+    if (!available.contains(frameGeometry().topLeft())) move(available.topLeft());
+  }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  QSettings settings;
+  settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  settings.setValue(QStringLiteral("window/state"), saveState());
+  QMainWindow::closeEvent(event);
+}
 
 std::vector<int64_t> MainWindow::SelectedSourceIndices() const {
   std::vector<int64_t> out;
@@ -334,7 +381,10 @@ void MainWindow::OnSourceOpened() {
   detectors_->SetSource(source);
   bias_->SetSource(source);
   QString status = tr("%1 · %2 images").arg(opening_spec_).arg(source->size());
-  if (!source->class_names().empty()) status += tr(" · %1 classes").arg(source->class_names().size());
+  if (!source->class_names().empty()) {
+    const int n = static_cast<int>(source->class_names().size());
+    status += n == 1 ? tr(" · 1 class") : tr(" · %1 classes").arg(n);
+  }
   if (!source->issues().empty()) {
     status += tr(" · %1 skipped (see the log, Ctrl+L)").arg(source->issues().size());
   }
@@ -435,13 +485,13 @@ void MainWindow::ClearGridFilter() {
   status_label_->setText(tr("Showing all %1 images").arg(model_->rowCount()));
 }
 
-void MainWindow::ShowEmbeddings() { tabs_->setCurrentWidget(embeddings_); }
+void MainWindow::ShowEmbeddings() { tabs_->setCurrentIndex(1); }
 
-void MainWindow::ShowLabels() { tabs_->setCurrentWidget(labels_); }
+void MainWindow::ShowLabels() { tabs_->setCurrentIndex(2); }
 
-void MainWindow::ShowDetectors() { tabs_->setCurrentWidget(detectors_); }
+void MainWindow::ShowDetectors() { tabs_->setCurrentIndex(3); }
 
-void MainWindow::ShowBias() { tabs_->setCurrentWidget(bias_); }
+void MainWindow::ShowBias() { tabs_->setCurrentIndex(4); }
 
 void MainWindow::OpenProject(const QString& path) {
   try {

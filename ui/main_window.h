@@ -77,11 +77,19 @@ class MainWindow : public QMainWindow {
   // Source indices of the grid's selected images (the current one when none is selected).
   std::vector<int64_t> SelectedSourceIndices() const;
 
+  // Size for the screen the window is on: 1440x1000 at most, never more than the screen's
+  // available area (a 1280x720 laptop, a HiDPI screen at 2x). Called by the constructor.
+  void FitToScreen();
+  // The size, position and docks of the last session (QSettings), kept on the screen; saved when
+  // the window closes. The studio calls it; tests and screenshots keep the fitted size.
+  void RestoreWindowState();
+
  signals:
   void SourceOpened(const QString& spec, int images);
   void SourceFailed(const QString& spec, const QString& error);
 
  protected:
+  void closeEvent(QCloseEvent* event) override;
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
 

@@ -263,7 +263,8 @@ bool MetricsPanel::SetMetricsJson(const QString& json, const QString& title) {
   }
   per_class_->setVerticalHeaderLabels(row_names);
   per_class_label_->setText(rows.empty() ? tr("Per class: none (labels missing on one side)")
-                                         : tr("Per class (%1 classes)").arg(rows.size()));
+                                         : rows.size() == 1 ? tr("Per class (1 class)")
+                                                          : tr("Per class (%1 classes)").arg(rows.size()));
   return true;
 }
 

@@ -5,6 +5,7 @@
 #include <QListView>
 #include <QMimeData>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QtTest>
 
 #include <opencv2/imgcodecs.hpp>
@@ -24,6 +25,34 @@ using synthlens::ui::GenerativePanel;
 using synthlens::ui::ImageGridModel;
 using synthlens::ui::MainWindow;
 
+namespace {
+
+// Pairs of visible sibling widgets whose rectangles overlap (anywhere under `root`), by class and
+// object name: on a small screen the layout must scroll or shrink, never stack widgets.
+QStringList Overlaps(const QWidget* root) {
+  QStringList found;
+  std::vector<const QWidget*> kids;
+  for (const QObject* o : root->children()) {
+    const auto* w = qobject_cast<const QWidget*>(o);
+    if (w && w->isVisible() && !w->isWindow() && !w->geometry().isEmpty()) kids.push_back(w);
+  }
+  auto name = [](const QWidget* w) {
+    return QString::fromLatin1(w->metaObject()->className()) + QLatin1Char('"') + w->objectName() + QLatin1Char('"');
+  };
+  for (size_t i = 0; i < kids.size(); ++i) {
+    for (size_t j = i + 1; j < kids.size(); ++j) {
+      const QRect overlap = kids[i]->geometry().intersected(kids[j]->geometry());
+      if (overlap.width() > 1 && overlap.height() > 1) {
+        found << name(root) + QStringLiteral(": ") + name(kids[i]) + QStringLiteral(" / ") + name(kids[j]);
+      }
+    }
+    found << Overlaps(kids[i]);
+  }
+  return found;
+}
+
+}  // namespace
+
 class StudioTest : public QObject {
   Q_OBJECT
 
@@ -36,6 +65,28 @@ class StudioTest : public QObject {
       const std::string cls = i < 6 ? "cats" : "dogs";
       std::filesystem::create_directories(dir_->Join(cls));
       cv::imwrite(dir_->Join(cls + "/img" + std::to_string(10 + i) + ".png"), img);
+    }
+  }
+
+  // A 1280x720 screen: the window fits (minus the frame) and no tab stacks widgets on each other;
+  // what does not fit scrolls.
+  void smallScreenFitsWithoutOverlaps() {
+    MainWindow window;
+    QVERIFY2(window.minimumSizeHint().width() <= 1264 && window.minimumSizeHint().height() <= 672,
+             qPrintable(QStringLiteral("minimum size %1x%2").arg(window.minimumSizeHint().width())
+                            .arg(window.minimumSizeHint().height())));
+    window.resize(1264, 672);
+    window.show();
+    QSignalSpy opened(&window, &MainWindow::SourceOpened);
+    window.OpenSource(QString::fromStdString(dir_->path()));
+    QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(window.comparison()->shown_view_count(), window.comparison()->view_count(), 10000);
+    QCOMPARE(window.size(), QSize(1264, 672));
+    for (int tab = 0; tab < 5; ++tab) {
+      window.findChild<QTabWidget*>()->setCurrentIndex(tab);
+      QTest::qWait(100);
+      const QStringList overlaps = Overlaps(&window);
+      QVERIFY2(overlaps.isEmpty(), qPrintable(QStringLiteral("tab %1: ").arg(tab) + overlaps.join(QStringLiteral("; "))));
     }
   }
 

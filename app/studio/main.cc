@@ -6,6 +6,7 @@
 #include <QStandardPaths>
 #include <QTimer>
 #include <memory>
+#include <string>
 
 #include "core/infer/device.h"
 #include "core/util/parallel.h"
@@ -18,88 +19,117 @@
 #include "ui/learned_detector.h"
 #include "ui/main_window.h"
 
-int main(int argc, char** argv) {
-  QApplication app(argc, argv);
-  QApplication::setApplicationName(QStringLiteral("SynthLens Studio"));
-  QApplication::setApplicationVersion(QStringLiteral(SYNTHLENS_VERSION));
-  QCommandLineParser parser;
-  parser.setApplicationDescription(QStringLiteral("Classic and generative SSL views, side by side"));
-  parser.addHelpOption();
-  parser.addVersionOption();
-  parser.addPositionalArgument(QStringLiteral("source"),
-                               QStringLiteral("Image source (default: fashion-mnist:test)"));
-  QCommandLineOption screenshot(QStringLiteral("screenshot"),
+namespace {
+
+// Every option of the studio; built before any application object, so --help and --version work
+// without a display (a QCoreApplication prints them).
+struct StudioOptions {
+  QCommandLineOption screenshot{QStringLiteral("screenshot"),
                                 QStringLiteral("Save a screenshot of the window to FILE after "
                                                "the views appear, then quit"),
-                                QStringLiteral("FILE"));
-  parser.addOption(screenshot);
-  QCommandLineOption project(QStringLiteral("project"),
+                                QStringLiteral("FILE")};
+  QCommandLineOption project{QStringLiteral("project"),
                              QStringLiteral("Project file that keeps generated views (default: "
                                             "studio.synthlens in the app data folder)"),
-                             QStringLiteral("FILE"));
-  parser.addOption(project);
-  QCommandLineOption model(QStringLiteral("model"),
+                             QStringLiteral("FILE")};
+  QCommandLineOption model{QStringLiteral("model"),
                            QStringLiteral("Diffusion model package for the generative views "
                                           "(default: builtin)"),
-                           QStringLiteral("PKG"), QStringLiteral("builtin"));
-  parser.addOption(model);
-  QCommandLineOption embeddings(QStringLiteral("embeddings"),
+                           QStringLiteral("PKG"), QStringLiteral("builtin")};
+  QCommandLineOption embeddings{QStringLiteral("embeddings"),
                                 QStringLiteral("Open on the Embeddings tab (the screenshot then "
-                                               "waits for the projection)"));
-  parser.addOption(embeddings);
-  QCommandLineOption labels(QStringLiteral("labels"),
-                            QStringLiteral("Open on the Labels tab (hand labelling)"));
-  parser.addOption(labels);
-  QCommandLineOption detectors(QStringLiteral("detectors"),
+                                               "waits for the projection)")};
+  QCommandLineOption labels{QStringLiteral("labels"), QStringLiteral("Open on the Labels tab (hand labelling)")};
+  QCommandLineOption detectors{QStringLiteral("detectors"),
                                QStringLiteral("Open on the Detectors tab and run the detectors once "
-                                              "the source is open (the screenshot waits for them)"));
-  parser.addOption(detectors);
-  QCommandLineOption bias(QStringLiteral("bias"),
+                                              "the source is open (the screenshot waits for them)")};
+  QCommandLineOption bias{QStringLiteral("bias"),
                           QStringLiteral("Open on the Bias tab and run the bias report once the "
-                                         "source is open (the screenshot waits for it)"));
-  parser.addOption(bias);
-  QCommandLineOption reference(QStringLiteral("reference"),
+                                         "source is open (the screenshot waits for it)")};
+  QCommandLineOption reference{QStringLiteral("reference"),
                                QStringLiteral("Reference (real) set of the Detectors and Bias tabs "
                                               "(default: fashion-mnist:test; 'same' for the source "
                                               "itself)"),
-                               QStringLiteral("SRC"));
-  parser.addOption(reference);
-  QCommandLineOption synthetic(QStringLiteral("synthetic"),
+                               QStringLiteral("SRC")};
+  QCommandLineOption synthetic{QStringLiteral("synthetic"),
                                QStringLiteral("A synthetic image set (SRC) to plot and compare in "
                                               "the Embeddings tab"),
-                               QStringLiteral("SRC"));
-  parser.addOption(synthetic);
-  QCommandLineOption method(QStringLiteral("projection"),
+                               QStringLiteral("SRC")};
+  QCommandLineOption method{QStringLiteral("projection"),
                             QStringLiteral("Projection of the Embeddings tab: pca, tsne, umap "
                                            "(default: pca)"),
-                            QStringLiteral("METHOD"), QStringLiteral("pca"));
-  parser.addOption(method);
-  QCommandLineOption sweep(QStringLiteral("sweep"),
+                            QStringLiteral("METHOD"), QStringLiteral("pca")};
+  QCommandLineOption sweep{QStringLiteral("sweep"),
                            QStringLiteral("Run the Embeddings tab's strength sweep over N images "
                                           "once the projection is ready"),
-                           QStringLiteral("N"));
-  parser.addOption(sweep);
+                           QStringLiteral("N")};
+
+  void AddTo(QCommandLineParser& parser) const {
+    parser.setApplicationDescription(QStringLiteral("Classic and generative SSL views, side by side"));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("source"),
+                                 QStringLiteral("Image source (default: fashion-mnist:test)"));
+    for (const QCommandLineOption* o : {&screenshot, &project, &model, &embeddings, &labels, &detectors,
+                                        &bias, &reference, &synthetic, &method, &sweep}) {
+      parser.addOption(*o);
+    }
+  }
+};
+
+bool AsksForHelpOrVersion(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help" || a == "--help-all" || a == "-?" || a == "-v" || a == "--version") return true;
+    if (a == "--") break;
+  }
+  return false;
+}
+
+void SetNames() {
+  QCoreApplication::setOrganizationName(QStringLiteral("SynthLens"));
+  QCoreApplication::setApplicationName(QStringLiteral("SynthLens Studio"));
+  QCoreApplication::setApplicationVersion(QStringLiteral(SYNTHLENS_VERSION));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const StudioOptions options;
+  if (AsksForHelpOrVersion(argc, argv)) {
+    QCoreApplication core(argc, argv);  // no display needed
+    SetNames();
+    QCommandLineParser parser;
+    options.AddTo(parser);
+    parser.process(core);  // prints and exits
+    return 0;
+  }
+  QApplication app(argc, argv);
+  SetNames();
+  QCommandLineParser parser;
+  options.AddTo(parser);
   parser.process(app);
 
   synthlens::SetNumThreads(0);
   synthlens::SetBackendThreads(0);
 
   synthlens::ui::MainWindow window;
+  if (!parser.isSet(options.screenshot)) window.RestoreWindowState();
   window.show();
-  QString project_path = parser.value(project);
+  QString project_path = parser.value(options.project);
   if (project_path.isEmpty()) {
     const QString dir = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
     QDir().mkpath(dir);
     project_path = dir + QStringLiteral("/studio.synthlens");
   }
   window.OpenProject(project_path);
-  window.OpenModel(parser.value(model));
-  if (!window.embeddings()->SetMethodByName(parser.value(method))) {
-    qWarning("unknown projection '%s' (pca, tsne, umap)", qPrintable(parser.value(method)));
+  window.OpenModel(parser.value(options.model));
+  if (!window.embeddings()->SetMethodByName(parser.value(options.method))) {
+    qWarning("unknown projection '%s' (pca, tsne, umap)", qPrintable(parser.value(options.method)));
   }
-  if (parser.isSet(synthetic)) window.embeddings()->SetSyntheticSource(parser.value(synthetic));
-  if (parser.isSet(sweep)) {
-    const int images = parser.value(sweep).toInt();
+  if (parser.isSet(options.synthetic)) window.embeddings()->SetSyntheticSource(parser.value(options.synthetic));
+  if (parser.isSet(options.sweep)) {
+    const int images = parser.value(options.sweep).toInt();
     auto* view = window.embeddings();
     auto once = std::make_shared<QMetaObject::Connection>();
     *once = QObject::connect(view, &synthlens::ui::EmbeddingView::ProjectionReady, view,
@@ -108,17 +138,17 @@ int main(int argc, char** argv) {
                                view->RunSweep(images, 10);
                              });
   }
-  const bool on_embeddings = parser.isSet(embeddings);
+  const bool on_embeddings = parser.isSet(options.embeddings);
   if (on_embeddings) window.ShowEmbeddings();
-  if (parser.isSet(labels)) window.ShowLabels();
-  if (parser.isSet(reference)) {
-    const QString spec = parser.value(reference) == QStringLiteral("same") ? QString()
-                                                                          : parser.value(reference);
+  if (parser.isSet(options.labels)) window.ShowLabels();
+  if (parser.isSet(options.reference)) {
+    const QString spec = parser.value(options.reference) == QStringLiteral("same") ? QString()
+                                                                          : parser.value(options.reference);
     window.detectors()->SetReference(spec);
     window.bias()->SetReference(spec);
   }
-  const bool run_detectors = parser.isSet(detectors);
-  const bool run_bias = parser.isSet(bias);
+  const bool run_detectors = parser.isSet(options.detectors);
+  const bool run_bias = parser.isSet(options.bias);
   if (run_bias) window.ShowBias();
   if (run_detectors) window.ShowDetectors();
   if (run_detectors || run_bias) {
@@ -130,8 +160,8 @@ int main(int argc, char** argv) {
   }
   const QStringList args = parser.positionalArguments();
   window.OpenSource(args.isEmpty() ? QStringLiteral("fashion-mnist:test") : args.front());
-  if (parser.isSet(screenshot)) {
-    const QString file = parser.value(screenshot);
+  if (parser.isSet(options.screenshot)) {
+    const QString file = parser.value(options.screenshot);
     // Grab once the classic views are shown and the generative panel is idle (or has no model).
     auto* poll = new QTimer(&window);
     QObject::connect(poll, &QTimer::timeout, &window, [&window, file, poll, on_embeddings,
