@@ -19,6 +19,7 @@
 #include <QtConcurrent/QtConcurrent>
 #include <cmath>
 
+#include "core/util/params_text.h"
 #include "core/util/logging.h"
 #include "ui/image_view.h"
 #include "ui/qt_image.h"
@@ -348,11 +349,7 @@ void ComparisonPanel::OnGenerated() {
 
 QString ComparisonPanel::ViewToolTip(int k) const {
   if (k < 0 || k >= static_cast<int>(shown_.size())) return {};
-  const QByteArray json = QByteArray::fromStdString(shown_[k].params_json);
-  const QJsonDocument doc = QJsonDocument::fromJson(json);
-  const QString body = doc.isNull() ? QString::fromUtf8(json)
-                                    : QString::fromUtf8(doc.toJson(QJsonDocument::Indented));
-  return tr("view %1\n%2").arg(k).arg(body.trimmed());
+  return tr("view %1\n%2").arg(k).arg(QString::fromStdString(ParamsText(shown_[k].params_json)));
 }
 
 void ComparisonPanel::LayoutTiles(int count) {

@@ -3,9 +3,12 @@
 #include <QBrush>
 #include <QColor>
 #include <QFont>
+#include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "core/jobs/detect_job.h"
+#include "core/util/natural_order.h"
 
 namespace synthlens::ui {
 namespace {
@@ -23,6 +26,7 @@ void DetectTableModel::SetResult(std::shared_ptr<const DetectJobResult> result) 
   result_ = std::move(result);
   probability_.clear();
   flag_counts_.clear();
+  id_rank_.clear();
   row_of_index_.clear();
   if (result_) {
     flag_counts_.resize(result_->ids.size(), 0);
@@ -31,6 +35,12 @@ void DetectTableModel::SetResult(std::shared_ptr<const DetectJobResult> result) 
       for (uint8_t f : result_->flags[r]) flag_counts_[r] += f != 0;
       max_index = std::max(max_index, result_->indices[r]);
     }
+    std::vector<int> order(result_->ids.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return NaturalLess(result_->ids[a], result_->ids[b]); });
+    id_rank_.assign(order.size(), 0);
+    for (size_t k = 0; k < order.size(); ++k) id_rank_[order[k]] = static_cast<int>(k);
     row_of_index_.assign(static_cast<size_t>(max_index + 1), -1);
     for (size_t r = 0; r < result_->indices.size(); ++r) {
       row_of_index_[static_cast<size_t>(result_->indices[r])] = static_cast<int>(r);
@@ -83,7 +93,7 @@ QVariant DetectTableModel::data(const QModelIndex& index, int role) const {
   if (role == kSourceIndexRole) return static_cast<qint64>(r.indices[row]);
   if (column == kIdColumn) {
     if (role == Qt::DisplayRole) return QString::fromStdString(r.ids[row]);
-    if (role == kSortRole) return static_cast<double>(row);  // source order
+    if (role == kSortRole) return static_cast<double>(id_rank_[row]);  // natural order: test_2 < test_10
     return {};
   }
   if (column == kFlagsColumn) {

@@ -55,6 +55,7 @@ class DetectTableModel : public QAbstractTableModel {
  private:
   std::shared_ptr<const DetectJobResult> result_;
   std::vector<int> flag_counts_;
+  std::vector<int> id_rank_;  // row -> rank of its id in natural order
   std::vector<double> probability_;
   std::vector<int> row_of_index_;  // source index -> row, -1
 };

@@ -95,6 +95,26 @@ class DetectorViewTest : public QObject {
     brighter_ = WriteIdx(dir_->path(), "brighter", 90, 3, false, 30);
   }
 
+  // Ids sort in natural order (test_2 before test_10), not as text.
+  void idColumnSortsNumbersByValue() {
+    auto result = std::make_shared<synthlens::DetectJobResult>();
+    result->ids = {"test_10_v0.png", "test_100_v0.png", "test_2_v0.png", "test_1_v0.png"};
+    result->indices = {0, 1, 2, 3};
+    result->labels = {-1, -1, -1, -1};
+    result->source_ids = {"", "", "", ""};
+    result->scores.assign(4, {});
+    result->flags.assign(4, {});
+    result->duplicates.resize(4);
+    synthlens::ui::DetectTableModel model;
+    model.SetResult(result);
+    synthlens::ui::DetectFilterProxy proxy;
+    proxy.setSourceModel(&model);
+    proxy.sort(synthlens::ui::DetectTableModel::kIdColumn, Qt::AscendingOrder);
+    QStringList ids;
+    for (int r = 0; r < proxy.rowCount(); ++r) ids << proxy.index(r, 0).data().toString();
+    QCOMPARE(ids, QStringList({"test_1_v0.png", "test_2_v0.png", "test_10_v0.png", "test_100_v0.png"}));
+  }
+
   void detectorsTableFiltersAndGridLink() {
     MainWindow window;
     window.resize(1400, 900);

@@ -18,6 +18,7 @@
 #include <QtConcurrent/QtConcurrent>
 #include <nlohmann/json.hpp>
 
+#include "core/util/params_text.h"
 #include "core/imaging/decode.h"
 #include "core/imaging/encode.h"
 #include "core/infer/device.h"
@@ -433,8 +434,7 @@ void GenerativePanel::ShowTiles(const std::vector<GeneratedView>& views, QGridLa
     }
     const GeneratedView& v = views[i];
     tiles[i]->SetImage(ToQImage(v.image));
-    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray::fromStdString(v.params_json));
-    const QString params = QString::fromUtf8(doc.toJson(QJsonDocument::Indented)).trimmed();
+    const QString params = QString::fromStdString(ParamsText(v.params_json));
     if (sweep) {
       tiles[i]->SetCaption(QString::number((i + 1) / static_cast<double>(kSweepSteps), 'f', 1));
       tiles[i]->setToolTip(tr("strength %1\n%2")

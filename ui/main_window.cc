@@ -174,6 +174,92 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   QAction* show_bias = view->addAction(tr("&Bias"));
   show_bias->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_5));
   connect(show_bias, &QAction::triggered, this, &MainWindow::ShowBias);
+  BuildEditAndHelpMenus(view);
+}
+
+void MainWindow::BuildEditAndHelpMenus(QMenu* view) {
+  // Edit: the hand labels' undo and redo (the Labels tab's keymap handles the keys themselves, so
+  // the menu shows them without registering a second shortcut).
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  menuBar()->insertMenu(view->menuAction(), edit);
+  QAction* undo = edit->addAction(tr("Undo"));
+  QAction* redo = edit->addAction(tr("Redo"));
+  connect(undo, &QAction::triggered, labels_, &LabelPanel::Undo);
+  connect(redo, &QAction::triggered, labels_, &LabelPanel::Redo);
+  auto update = [this, undo, redo] {
+    const LabelStore* store = labels_->store();
+    const LabelKeymap& keys = labels_->keymap();
+    const QString what = store && store->CanUndo() ? QStringLiteral(" ") + QString::fromStdString(store->UndoText()) : QString();
+    undo->setText(tr("Undo%1 (labels)\t%2").arg(what, keys.KeyText(LabelAction::kUndo)));
+    redo->setText(tr("Redo (labels)\t%1").arg(keys.KeyText(LabelAction::kRedo)));
+    undo->setEnabled(store && store->CanUndo());
+    redo->setEnabled(store && store->CanRedo());
+  };
+  update();
+  connect(edit, &QMenu::aboutToShow, this, update);
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  QAction* shortcuts = help->addAction(tr("&Keyboard Shortcuts…"));
+  shortcuts->setShortcut(QKeySequence::HelpContents);
+  connect(shortcuts, &QAction::triggered, this, [this] {
+    QMessageBox box(QMessageBox::NoIcon, tr("Keyboard shortcuts"), ShortcutsText(), QMessageBox::Close, this);
+    box.setTextFormat(Qt::PlainText);
+    box.exec();
+  });
+  QAction* docs = help->addAction(tr("&Documentation"));
+  connect(docs, &QAction::triggered, this, [this] {
+    QMessageBox::information(this, tr("Documentation"),
+                             tr("The documentation is in the docs/ folder of the sources and of the "
+                                "installed package (README.md, docs/studio.md, docs/figures.md, "
+                                "docs/cli.md, docs/metrics.md); `synthlens --help` lists the "
+                                "commands.\n\nDocumentation folder: %1")
+                                 .arg(DocumentationPath()));
+  });
+  QAction* about = help->addAction(tr("&About SynthLens Studio"));
+  connect(about, &QAction::triggered, this, [this] {
+    QMessageBox::about(this, tr("About SynthLens Studio"),
+                       tr("<b>SynthLens Studio %1</b><br>Classic and generative SSL views side by side, "
+                          "embeddings and metrics, artifact labels and detectors, figures and "
+                          "reports. Offline; every generated pixel traceable to its model, seed "
+                          "and parameters.<br><br>Qt %2 · C++17 · LibTorch · OpenCV · QCustomPlot")
+                           .arg(QStringLiteral(SYNTHLENS_VERSION), QString::fromLatin1(qVersion())));
+  });
+}
+
+QString MainWindow::ShortcutsText() const {
+  QStringList lines;
+  for (QAction* menu_action : menuBar()->actions()) {
+    QMenu* menu = menu_action->menu();
+    if (!menu) continue;
+    for (QAction* a : menu->actions()) {
+      QString text = a->text();
+      QString keys = a->shortcut().toString(QKeySequence::NativeText);
+      const int tab = text.indexOf(QLatin1Char('\t'));
+      if (tab >= 0) {
+        if (keys.isEmpty()) keys = text.mid(tab + 1);
+        text = text.left(tab);
+      }
+      if (keys.isEmpty()) continue;
+      text.remove(QLatin1Char('&'));
+      lines << QStringLiteral("%1\t%2 › %3").arg(keys, QString(menu->title()).remove(QLatin1Char('&')), text);
+    }
+  }
+  lines << QString() << tr("Labels tab (its Keys… button changes them):");
+  for (LabelAction action : LabelKeymap::Actions()) {
+    const QString keys = labels_->keymap().KeyText(action);
+    if (!keys.isEmpty()) lines << QStringLiteral("%1\t%2").arg(keys, LabelKeymap::ActionText(action));
+  }
+  return lines.join(QLatin1Char('\n'));
+}
+
+QString MainWindow::DocumentationPath() {
+  // Installed: <prefix>/share/doc/synthlens; from a build tree: the sources' docs/.
+  const QString app = QCoreApplication::applicationDirPath();
+  for (const QString& candidate : {app + QStringLiteral("/../share/doc/synthlens"),
+                                   app + QStringLiteral("/../../docs"), app + QStringLiteral("/../docs")}) {
+    if (QFileInfo::exists(candidate)) return QFileInfo(candidate).canonicalFilePath();
+  }
+  return QStringLiteral("https://synthlens (docs/ in the sources)");
 }
 
 MainWindow::~MainWindow() { open_watcher_.waitForFinished(); }

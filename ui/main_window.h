@@ -12,6 +12,7 @@
 
 class QLabel;
 class QListView;
+class QMenu;
 class QProgressBar;
 class QPushButton;
 class QTabWidget;
@@ -93,9 +94,17 @@ class MainWindow : public QMainWindow {
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
 
+ public:
+  // Every keyboard shortcut of the menus and the Labels tab, one "keys<TAB>where › what" line
+  // each (Help › Keyboard Shortcuts…).
+  QString ShortcutsText() const;
+  // Where the documentation is: the installed share/doc/synthlens or the sources' docs/.
+  static QString DocumentationPath();
+
  private:
   using OpenResult = Result<std::shared_ptr<ImageSource>>;
   void BuildMenus();
+  void BuildEditAndHelpMenus(QMenu* view);
   void OnSourceOpened();
   void OnCurrentChanged();
   void UpdateEmbeddingViews();

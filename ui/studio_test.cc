@@ -3,6 +3,7 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QListView>
+#include <QMenuBar>
 #include <QMimeData>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -88,6 +89,22 @@ class StudioTest : public QObject {
       const QStringList overlaps = Overlaps(&window);
       QVERIFY2(overlaps.isEmpty(), qPrintable(QStringLiteral("tab %1: ").arg(tab) + overlaps.join(QStringLiteral("; "))));
     }
+  }
+
+  // Conventions: Edit and Help menus; Help › Keyboard Shortcuts lists the menus' and the Labels
+  // tab's keys.
+  void editAndHelpMenusAndTheShortcutList() {
+    MainWindow window;
+    QStringList titles;
+    for (QAction* a : window.menuBar()->actions()) titles << a->text().remove(QLatin1Char('&'));
+    QCOMPARE(titles, QStringList({"File", "Edit", "View", "Help"}));
+    const QString text = window.ShortcutsText();
+    QVERIFY2(text.contains(QStringLiteral("Ctrl+E\tFile › Export Figure")), qPrintable(text));
+    QVERIFY(text.contains(QStringLiteral("Ctrl+2\tView › Embeddings")));
+    QVERIFY(text.contains(QStringLiteral("Ctrl+Z\tEdit › Undo")));
+    QVERIFY(text.contains(QStringLiteral("Labels tab")));
+    QVERIFY(text.contains(QStringLiteral("Toggle category 1")));
+    QVERIFY(!MainWindow::DocumentationPath().isEmpty());
   }
 
   void opensSourceAndShowsViews() {
