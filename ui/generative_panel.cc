@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/util/params_text.h"
+#include "core/jobs/domain_check.h"
 #include "core/imaging/decode.h"
 #include "core/imaging/encode.h"
 #include "core/infer/device.h"
@@ -217,10 +218,13 @@ void GenerativePanel::SetModel(const QString& package) {
   model_label_->setText(tr("opening %1…").arg(package));
   const std::string text = package.toStdString();
   model_opening_ = true;
-  model_watcher_.setFuture(QtConcurrent::run([text]() -> Result<std::shared_ptr<const Generator>> {
+  model_watcher_.setFuture(QtConcurrent::run([text]() -> Result<OpenedModel> {
     auto g = Generator::Open(text, Device{});
-    if (!g.ok()) return Result<std::shared_ptr<const Generator>>::Failure(g.error());
-    return std::shared_ptr<const Generator>(std::move(g).value());
+    if (!g.ok()) return Result<OpenedModel>::Failure(g.error());
+    OpenedModel opened;
+    opened.generator = std::shared_ptr<const Generator>(std::move(g).value());
+    opened.class_names = ModelClassNames(opened.generator->manifest());
+    return opened;
   }));
 }
 
@@ -237,7 +241,9 @@ void GenerativePanel::OnModelOpened() {
     emit ModelOpened(false, error);
     return;
   }
-  generator_ = std::move(result).value();
+  generator_ = result->generator;
+  model_classes_ = std::make_shared<const std::vector<std::string>>(result->class_names);
+  warned_.clear();
   const ModelManifest& m = generator_->manifest();
   model_label_->setText(QStringLiteral("%1 · %2×%2 · %3")
                             .arg(QString::fromStdString(m.name))
@@ -314,6 +320,7 @@ void GenerativePanel::Regenerate() {
   auto source = source_;
   auto generator = generator_;
   auto project = project_;
+  auto model_classes = model_classes_ ? model_classes_ : std::make_shared<const std::vector<std::string>>();
   const int64_t index = index_;
   ShowJobProgress(status_row_);
   in_flight_ = true;
@@ -326,6 +333,17 @@ void GenerativePanel::Regenerate() {
       outcome.error = QString::fromStdString(image.error());
       return outcome;
     }
+    // Does this image fit the model? Classes go to the model by name, never by number.
+    const bool uses_labels = options.class_id == kClassOfSourceLabel ||
+                             (options.mode == "multipositive" && options.class_id == -1);
+    const DomainCheck domain = CheckDomain(generator->manifest(), source->class_names(), {*image}, uses_labels,
+                                           *model_classes);
+    outcome.warnings = domain.warnings;
+    if (!domain.ok()) {
+      outcome.error = QString::fromStdString(domain.error);
+      return outcome;
+    }
+    const int label = uses_labels ? MapLabels(domain, {record.label})[0] : record.label;
     const std::string hash = generator->model_hash();
     nlohmann::json key = {{"mode", options.mode},     {"views", options.views},
                           {"steps", options.steps},   {"guidance", options.guidance},
@@ -352,7 +370,7 @@ void GenerativePanel::Regenerate() {
         outcome.from_cache = !outcome.views.empty() && (!sweep || !outcome.sweep.empty());
       }
       if (outcome.views.empty()) {
-        auto views = generator->Generate({*image}, {record.id}, {record.label}, options,
+        auto views = generator->Generate({*image}, {record.id}, {label}, options,
                                          part_progress(0));
         if (!views.ok()) {
           outcome.error = QString::fromStdString(views.error());
@@ -370,7 +388,7 @@ void GenerativePanel::Regenerate() {
         s.views = 1;
         for (int i = 0; i < kSweepSteps && !cancel->load(); ++i) {
           s.strength = (i + 1) / static_cast<double>(kSweepSteps);
-          auto one = generator->Generate({*image}, {record.id}, {record.label}, s, nullptr);
+          auto one = generator->Generate({*image}, {record.id}, {label}, s, nullptr);
           if (!one.ok() || (*one)[0].empty()) break;
           GeneratedView v = std::move((*one)[0][0]);
           v.view_index = i;
@@ -396,6 +414,11 @@ void GenerativePanel::OnGenerated() {
     Regenerate();
     return;
   }
+  for (const std::string& w : outcome.warnings) {
+    if (warned_.insert(w).second) SL_LOG_WARNING("generative views: " << w);
+  }
+  QString warning;
+  for (const std::string& w : outcome.warnings) warning += tr(" · ⚠ %1").arg(QString::fromStdString(w));
   if (!outcome.error.isEmpty()) {
     SL_LOG_WARNING("generative views: " << outcome.error.toStdString());
     status_label_->setText(tr("Cannot generate: %1").arg(outcome.error));
@@ -414,7 +437,8 @@ void GenerativePanel::OnGenerated() {
   QString status = tr("%1 view(s)").arg(shown_.size());
   if (static_cast<int>(shown_.size()) < views_box_->value()) status += tr(" · cancelled");
   status += outcome.from_cache ? tr(" · from the project") : tr(" · generated");
-  status_label_->setText(status);
+  status_label_->setText(status + warning);
+  status_label_->setToolTip(warning.isEmpty() ? QString() : warning.mid(3).replace(tr(" · ⚠ "), QStringLiteral("\n⚠ ")));
   emit ViewsShown(static_cast<int>(shown_.size()));
 }
 

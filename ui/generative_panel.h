@@ -5,6 +5,7 @@
 #include <QWidget>
 #include <atomic>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "core/infer/generator.h"
@@ -71,9 +72,14 @@ class GenerativePanel : public QWidget {
   void ViewsShown(int count);
 
  private:
+  struct OpenedModel {
+    std::shared_ptr<const Generator> generator;
+    std::vector<std::string> class_names;  // ModelClassNames: its training set's classes
+  };
   struct Outcome {
     int generation = 0;
     QString error;
+    std::vector<std::string> warnings;  // the domain check's (CheckDomain)
     bool from_cache = false;
     std::vector<GeneratedView> views;
     std::vector<GeneratedView> sweep;
@@ -98,7 +104,9 @@ class GenerativePanel : public QWidget {
   bool last_from_cache_ = false;
 
   QFutureWatcher<Outcome> watcher_;
-  QFutureWatcher<Result<std::shared_ptr<const Generator>>> model_watcher_;
+  QFutureWatcher<Result<OpenedModel>> model_watcher_;
+  std::shared_ptr<const std::vector<std::string>> model_classes_;
+  std::set<std::string> warned_;  // domain warnings already logged
   std::shared_ptr<std::atomic<bool>> cancel_;
   std::shared_ptr<std::atomic<int>> progress_permille_;
   int generation_ = 0;

@@ -88,6 +88,28 @@ TEST_F(GenerateCliTest, ClassLabelConditionsEachViewOnItsSourcesFolderClass) {
   EXPECT_NE(err.find("'label'"), std::string::npos) << err;
 }
 
+// The wrong domain is said, not turned into grey noise or another dataset's classes: a colour
+// photo in a folder class "cls" given to the bundled 28x28 grey Fashion-MNIST model.
+TEST_F(GenerateCliTest, ColourPhotosAndForeignClassesAreSaidOut) {
+  cv::Mat photo(480, 640, CV_8UC3);
+  for (int y = 0; y < photo.rows; ++y)
+    for (int x = 0; x < photo.cols; ++x) photo.at<cv::Vec3b>(y, x) = cv::Vec3b(x * 255 / 640, 120, 255 - y * 255 / 480);
+  std::filesystem::create_directories(dir_.Join("photos/cls"));
+  cv::imwrite(dir_.Join("photos/cls/retina.png"), photo);
+  const std::string base = testing::BinaryPath("synthlens") + " generate --input " + dir_.Join("photos") +
+                           " --model builtin --views 1 --steps 3 ";
+  std::string out, err;
+  // Multi-positive would map class "cls" to the model's class 0 (T-shirt/top): refused.
+  EXPECT_EQ(testing::RunCommand(base + "--mode multipositive --out " + dir_.Join("mp"), &out, &err), 1);
+  EXPECT_NE(err.find("none of the source's classes (cls) is a class of model 'fmnist-diffusion' (T-shirt/top"),
+            std::string::npos) << err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.Join("mp")));  // nothing written
+  // img2img runs, and says what it does to the photo.
+  ASSERT_EQ(testing::RunCommand(base + "--mode img2img --out " + dir_.Join("i2i"), &out, &err), 0) << err;
+  EXPECT_NE(err.find("colour images: model 'fmnist-diffusion' works in grey"), std::string::npos) << err;
+  EXPECT_NE(err.find("640x480 images are shrunk to 28x28"), std::string::npos) << err;
+}
+
 TEST_F(GenerateCliTest, UsageAndFailureExitCodes) {
   std::string out, err;
   EXPECT_EQ(testing::RunCommand(Base() + "--mode dream --out " + dir_.Join("o"), &out, &err), 2);

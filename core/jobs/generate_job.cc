@@ -10,8 +10,10 @@
 #include "core/imaging/encode.h"
 #include "core/infer/device.h"
 #include "core/jobs/augment_job.h"
+#include "core/jobs/domain_check.h"
 #include "core/jobs/view_job_output.h"
 #include "core/util/file_util.h"
+#include "core/util/logging.h"
 #include "core/util/parallel.h"
 #include "core/util/random.h"
 
@@ -84,6 +86,27 @@ Result<JobSummary> RunGenerateJob(const GenerateJobOptions& options, const Progr
   auto generator = Generator::Open(options.model, device, options.encoder);
   if (!generator.ok()) return R::Failure(generator.error());
 
+  // Does the source fit the model? Checked on its first images before anything is written; source
+  // classes reach the model by name, never by number (domain_check.h).
+  const bool uses_labels = gen.class_id == kClassOfSourceLabel || (gen.mode == "multipositive" && gen.class_id == -1);
+  DomainCheck domain;
+  {
+    SourceOptions first = options.source;
+    first.limit = options.limit >= 0 ? std::min<int64_t>(options.limit, 8) : 8;
+    auto peek = OpenImageSource(options.input, first);
+    if (peek.ok()) {
+      std::vector<cv::Mat> samples;
+      for (int64_t i = 0; i < (*peek)->size(); ++i) {
+        auto image = (*peek)->Load(i);
+        if (image.ok()) samples.push_back(*image);
+      }
+      domain = CheckDomain((*generator)->manifest(), (*peek)->class_names(), samples, uses_labels,
+                           uses_labels ? ModelClassNames((*generator)->manifest()) : std::vector<std::string>{});
+      if (!domain.ok()) return R::Failure(options.input + ": " + domain.error);
+      for (const std::string& w : domain.warnings) SL_LOG_WARNING(options.input << ": " << w);
+    }  // else ViewJobOutput::Open below reports the source's problem
+  }
+
   const std::string model_hash = (*generator)->model_hash();
   const std::string model_name = (*generator)->manifest().name;
   auto output = ViewJobOutput::Open(
@@ -141,7 +164,7 @@ Result<JobSummary> RunGenerateJob(const GenerateJobOptions& options, const Progr
     const double share = static_cast<double>(count) / static_cast<double>(total);
     bool cancelled = false;
     auto generated = (*generator)->GenerateViews(
-        images, ids, labels, generative, gen, [&](double f) {
+        images, ids, uses_labels ? MapLabels(domain, labels) : labels, generative, gen, [&](double f) {
           if (progress && !progress(done_before + f * share * 0.95)) {
             cancelled = true;
             return false;
