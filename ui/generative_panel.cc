@@ -8,6 +8,7 @@
 #include <QHBoxLayout>
 #include <QJsonDocument>
 #include <QLabel>
+#include <QSignalBlocker>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRandomGenerator>
@@ -135,7 +136,7 @@ void GenerativePanel::BuildUi() {
   class_box_ = new QComboBox(box);
   class_box_->addItem(tr("none"), -1);
   class_box_->addItem(tr("source label"), kClassOfSourceLabel);
-  for (int c = 0; c < 10; ++c) class_box_->addItem(tr("class %1").arg(c), c);
+  // The model's classes are added when it opens (OnModelOpened).
   class_box_->setMaximumWidth(160);
   class_box_->setToolTip(tr("Extra class condition of img2img / instance views (multi-positive: "
                             "\"none\" draws the source's class)"));
@@ -245,6 +246,18 @@ void GenerativePanel::OnModelOpened() {
   model_classes_ = std::make_shared<const std::vector<std::string>>(result->class_names);
   warned_.clear();
   const ModelManifest& m = generator_->manifest();
+  // The class list is the model's: its classes by name (its training set's), else by number.
+  {
+    const int keep = class_box_->currentData().toInt();
+    const QSignalBlocker block(class_box_);
+    while (class_box_->count() > 2) class_box_->removeItem(2);
+    for (int c = 0; c < m.diffusion.conditioning.num_classes; ++c) {
+      const bool named = c < static_cast<int>(result->class_names.size()) && !result->class_names[c].empty();
+      class_box_->addItem(named ? QString::fromStdString(result->class_names[c]) : tr("class %1").arg(c), c);
+    }
+    const int at = class_box_->findData(keep);
+    class_box_->setCurrentIndex(at >= 0 ? at : 0);
+  }
   model_label_->setText(QStringLiteral("%1 · %2×%2 · %3")
                             .arg(QString::fromStdString(m.name))
                             .arg(m.input.resolution)

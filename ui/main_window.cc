@@ -466,7 +466,8 @@ void MainWindow::OnSourceOpened() {
   labels_->SetSource(source);
   detectors_->SetSource(source);
   bias_->SetSource(source);
-  QString status = tr("%1 · %2 images").arg(opening_spec_).arg(source->size());
+  QString status = source->size() == 1 ? tr("%1 · 1 image").arg(opening_spec_)
+                                       : tr("%1 · %2 images").arg(opening_spec_).arg(source->size());
   if (!source->class_names().empty()) {
     const int n = static_cast<int>(source->class_names().size());
     status += n == 1 ? tr(" · 1 class") : tr(" · %1 classes").arg(n);

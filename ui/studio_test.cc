@@ -223,6 +223,11 @@ class StudioTest : public QObject {
                                      .contains(QStringLiteral("\"class\":0")),
                              20000);
     QVERIFY(!panel->last_from_cache());
+    // The test package does not name its classes: the folder's classes go by number, and the
+    // status line says so beside the view count.
+    QVERIFY2(panel->status_text().contains(QStringLiteral("⚠")) &&
+                 panel->status_text().contains(QStringLiteral("does not name its classes")),
+             qPrintable(panel->status_text()));
 
     // A missing model is a clear message, not a crash.
     QSignalSpy failed(panel, &GenerativePanel::ModelOpened);
