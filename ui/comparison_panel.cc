@@ -178,6 +178,7 @@ void ComparisonPanel::SetImage(std::shared_ptr<const ImageSource> source, int64_
 
 void ComparisonPanel::SetViewCount(int k) { views_box_->setValue(k); }
 int ComparisonPanel::view_count() const { return views_box_->value(); }
+QString ComparisonPanel::recipe_choice() const { return recipe_box_->currentData().toString(); }
 
 void ComparisonPanel::SetSeed(quint64 seed) { seed_box_->setValue(static_cast<int>(seed % 1000000)); }
 

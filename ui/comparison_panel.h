@@ -41,6 +41,8 @@ class ComparisonPanel : public QWidget {
   void CancelGeneration();
 
   int view_count() const;
+  // The recipe box's choice: a built-in name or a recipe file path.
+  QString recipe_choice() const;
   int shown_view_count() const { return static_cast<int>(shown_.size()); }
   bool busy() const;
   quint64 seed() const { return seed_; }

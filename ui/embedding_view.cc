@@ -284,6 +284,10 @@ void EmbeddingView::SetEncoder(const QString& package) {
 
 void EmbeddingView::SetModel(const QString& package) { model_package_ = package; }
 
+QString EmbeddingView::synthetic_spec() const {
+  return synth_source_ ? QString::fromStdString(synth_source_->spec()) : QString();
+}
+
 void EmbeddingView::SetSyntheticSource(const QString& spec) {
   const std::string text = spec.toStdString();
   StartJob(tr("Opening %1").arg(spec), [this, text, spec](const ProgressFn&) -> Apply {

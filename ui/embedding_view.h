@@ -65,6 +65,8 @@ class EmbeddingView : public QWidget {
   // A second set (folder, IDX, CSV; e.g. the output of `synthlens generate`) plotted as
   // synthetic points and compared with the real images. Opened in the background.
   void SetSyntheticSource(const QString& spec);
+  // The synthetic set's spec; empty when none is open.
+  QString synthetic_spec() const;
   // The views shown in the comparison and generative panels, of source image `source_index`.
   // `view_params`: the embedding figure's parameters that make the same views (views_of, recipe,
   // views, view_seed, model, ...; see docs/figures.md), so an exported figure shows them too.

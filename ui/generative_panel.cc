@@ -248,7 +248,8 @@ void GenerativePanel::OnModelOpened() {
   const ModelManifest& m = generator_->manifest();
   // The class list is the model's: its classes by name (its training set's), else by number.
   {
-    const int keep = class_box_->currentData().toInt();
+    const int keep = wanted_class_ != -1000 ? wanted_class_ : class_box_->currentData().toInt();
+    wanted_class_ = -1000;
     const QSignalBlocker block(class_box_);
     while (class_box_->count() > 2) class_box_->removeItem(2);
     for (int c = 0; c < m.diffusion.conditioning.num_classes; ++c) {
@@ -284,6 +285,7 @@ void GenerativePanel::SetSteps(int steps) { steps_box_->setValue(steps); }
 void GenerativePanel::SetClassCondition(int class_id) {
   const int i = class_box_->findData(class_id);
   if (i >= 0) class_box_->setCurrentIndex(i);
+  wanted_class_ = i >= 0 ? -1000 : class_id;  // a model class: chosen once the model lists it
 }
 void GenerativePanel::SetSweepEnabled(bool on) { sweep_box_->setChecked(on); }
 

@@ -107,6 +107,7 @@ class GenerativePanel : public QWidget {
   QFutureWatcher<Result<OpenedModel>> model_watcher_;
   std::shared_ptr<const std::vector<std::string>> model_classes_;
   std::set<std::string> warned_;  // domain warnings already logged
+  int wanted_class_ = -1000;      // SetClassCondition before the model listed that class
   std::shared_ptr<std::atomic<bool>> cancel_;
   std::shared_ptr<std::atomic<int>> progress_permille_;
   int generation_ = 0;

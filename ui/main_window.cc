@@ -287,7 +287,38 @@ void MainWindow::RestoreWindowState() {
   }
 }
 
+void MainWindow::SaveSettings() const {
+  QSettings s;
+  s.setValue(QStringLiteral("views/recipe"), comparison_->recipe_choice());
+  s.setValue(QStringLiteral("views/count"), comparison_->view_count());
+  const GenerateOptions g = generative_->current_options();
+  s.setValue(QStringLiteral("generative/mode"), QString::fromStdString(g.mode));
+  s.setValue(QStringLiteral("generative/views"), g.views);
+  s.setValue(QStringLiteral("generative/strength"), g.strength);
+  s.setValue(QStringLiteral("generative/steps"), g.steps);
+  s.setValue(QStringLiteral("generative/class"), g.class_id);
+  s.setValue(QStringLiteral("generative/sweep"), generative_->sweep_enabled());
+  s.setValue(QStringLiteral("embeddings/synthetic"), embeddings_->synthetic_spec());
+  if (model_->source()) s.setValue(QStringLiteral("source/last"), QString::fromStdString(model_->source()->spec()));
+}
+
+QString MainWindow::RestoreSettings() {
+  QSettings s;
+  if (s.contains(QStringLiteral("views/recipe"))) comparison_->SetRecipe(s.value(QStringLiteral("views/recipe")).toString());
+  if (s.contains(QStringLiteral("views/count"))) comparison_->SetViewCount(s.value(QStringLiteral("views/count")).toInt());
+  if (s.contains(QStringLiteral("generative/mode"))) generative_->SetMode(s.value(QStringLiteral("generative/mode")).toString());
+  if (s.contains(QStringLiteral("generative/views"))) generative_->SetViewCount(s.value(QStringLiteral("generative/views")).toInt());
+  if (s.contains(QStringLiteral("generative/strength"))) generative_->SetStrength(s.value(QStringLiteral("generative/strength")).toDouble());
+  if (s.contains(QStringLiteral("generative/steps"))) generative_->SetSteps(s.value(QStringLiteral("generative/steps")).toInt());
+  if (s.contains(QStringLiteral("generative/class"))) generative_->SetClassCondition(s.value(QStringLiteral("generative/class")).toInt());
+  if (s.contains(QStringLiteral("generative/sweep"))) generative_->SetSweepEnabled(s.value(QStringLiteral("generative/sweep")).toBool());
+  const QString synthetic = s.value(QStringLiteral("embeddings/synthetic")).toString();
+  if (!synthetic.isEmpty()) embeddings_->SetSyntheticSource(synthetic);
+  return s.value(QStringLiteral("source/last")).toString();
+}
+
 void MainWindow::closeEvent(QCloseEvent* event) {
+  SaveSettings();
   QSettings settings;
   settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
   settings.setValue(QStringLiteral("window/state"), saveState());

@@ -84,6 +84,12 @@ class MainWindow : public QMainWindow {
   // The size, position and docks of the last session (QSettings), kept on the screen; saved when
   // the window closes. The studio calls it; tests and screenshots keep the fitted size.
   void RestoreWindowState();
+  // The studio's choices between sessions (QSettings, saved when the window closes): recipe and
+  // view count, generative mode, views, strength, steps, class and sweep, the Embeddings tab's
+  // synthetic set, and the last source. RestoreSettings applies them (the source is returned,
+  // not opened: empty when none was saved).
+  void SaveSettings() const;
+  QString RestoreSettings();
 
  signals:
   void SourceOpened(const QString& spec, int images);

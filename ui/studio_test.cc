@@ -60,6 +60,9 @@ class StudioTest : public QObject {
  private slots:
   void initTestCase() {
     dir_ = std::make_unique<synthlens::testing::TempDir>();
+    // Settings of this test only (QSettings under a temporary config folder).
+    qputenv("XDG_CONFIG_HOME", QByteArray::fromStdString(dir_->Join("config")));
+    QCoreApplication::setOrganizationName(QStringLiteral("synthlens-test"));
     for (int i = 0; i < 12; ++i) {
       cv::Mat img(40, 40, CV_8UC3, cv::Scalar(0, 40 + 15 * i, 200));  // BGR: red-ish
       cv::rectangle(img, {5, 5}, {20 + i, 30}, cv::Scalar(255, 255, 255), -1);
@@ -105,6 +108,33 @@ class StudioTest : public QObject {
     QVERIFY(text.contains(QStringLiteral("Labels tab")));
     QVERIFY(text.contains(QStringLiteral("Toggle category 1")));
     QVERIFY(!MainWindow::DocumentationPath().isEmpty());
+  }
+
+  // Choices survive a restart: saved when the window closes, applied by RestoreSettings.
+  void settingsAreRememberedBetweenSessions() {
+    {
+      MainWindow a;
+      a.show();
+      a.comparison()->SetRecipe(QStringLiteral("byol"));
+      a.comparison()->SetViewCount(5);
+      a.generative()->SetMode(QStringLiteral("instance"));
+      a.generative()->SetStrength(0.7);
+      a.generative()->SetSteps(12);
+      a.generative()->SetSweepEnabled(false);
+      QSignalSpy opened(&a, &MainWindow::SourceOpened);
+      a.OpenSource(QString::fromStdString(dir_->path()));
+      QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 10000);
+      a.close();
+    }
+    MainWindow b;
+    QCOMPARE(b.RestoreSettings(), QString::fromStdString(dir_->path()));
+    QCOMPARE(b.comparison()->recipe_choice(), QStringLiteral("byol"));
+    QCOMPARE(b.comparison()->view_count(), 5);
+    const synthlens::GenerateOptions g = b.generative()->current_options();
+    QCOMPARE(g.mode, std::string("instance"));
+    QCOMPARE(g.strength, 0.7);
+    QCOMPARE(g.steps, 12);
+    QVERIFY(!b.generative()->sweep_enabled());
   }
 
   void opensSourceAndShowsViews() {

@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFileInfo>
 #include <QStandardPaths>
 #include <QTimer>
 #include <memory>
@@ -114,7 +115,16 @@ int main(int argc, char** argv) {
   synthlens::SetBackendThreads(0);
 
   synthlens::ui::MainWindow window;
-  if (!parser.isSet(options.screenshot)) window.RestoreWindowState();
+  // The last session's window, settings and source; screenshots keep the defaults.
+  QString last_source;
+  if (!parser.isSet(options.screenshot)) {
+    window.RestoreWindowState();
+    last_source = window.RestoreSettings();
+    // A folder or file that is gone falls back to the default rather than an error at start.
+    if (!last_source.isEmpty() && !last_source.contains(QLatin1Char(':')) && !QFileInfo::exists(last_source)) {
+      last_source.clear();
+    }
+  }
   window.show();
   QString project_path = parser.value(options.project);
   if (project_path.isEmpty()) {
@@ -159,7 +169,8 @@ int main(int argc, char** argv) {
                      });
   }
   const QStringList args = parser.positionalArguments();
-  window.OpenSource(args.isEmpty() ? QStringLiteral("fashion-mnist:test") : args.front());
+  window.OpenSource(!args.isEmpty() ? args.front()
+                    : !last_source.isEmpty() ? last_source : QStringLiteral("fashion-mnist:test"));
   if (parser.isSet(options.screenshot)) {
     const QString file = parser.value(options.screenshot);
     // Grab once the classic views are shown and the generative panel is idle (or has no model).
