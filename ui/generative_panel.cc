@@ -21,6 +21,7 @@
 
 #include "core/util/params_text.h"
 #include "core/jobs/domain_check.h"
+#include "core/jobs/view_cache.h"
 #include "core/imaging/decode.h"
 #include "core/imaging/encode.h"
 #include "core/infer/device.h"
@@ -35,60 +36,12 @@ namespace {
 
 constexpr int kSweepSteps = 10;  // strengths 0.1, 0.2, ..., 1.0
 
-// The project set that caches views made with these settings by this model.
-std::string CacheSetName(const std::string& model_hash, const std::string& kind,
-                         const nlohmann::json& key) {
-  return "studio:" + kind + ":" + model_hash.substr(0, 16) + ":" +
-         Sha256Hex(key.dump()).substr(0, 16);
-}
-
-std::vector<GeneratedView> FromCache(Project& project, const std::string& set_name,
-                                     const std::string& source_id, size_t expected) {
-  std::vector<GeneratedView> views;
-  const auto set = project.FindImageSet(set_name);
-  if (!set) return views;
-  for (const ViewRecord& r : project.Views(set->id, source_id)) {
-    auto image = DecodeImage(r.blob, set_name + "/" + source_id, {});
-    if (!image.ok()) return {};
-    GeneratedView v;
-    v.image = std::move(image).value();
-    v.params_json = r.params_json;
-    v.view_index = r.view_index;
-    views.push_back(std::move(v));
-  }
-  if (views.size() != expected) views.clear();
-  return views;
-}
-
-void ToCache(Project& project, const std::string& set_name, const ImageSource& source,
-             const std::string& source_id, const std::string& model_hash,
-             const std::vector<GeneratedView>& views, uint64_t seed) {
-  const int64_t source_set = project.GetOrAddImageSet(source.spec(), source.spec(), SetRole::kReal);
-  const int64_t set = project.GetOrAddImageSet(set_name, source.spec(), SetRole::kAugmented);
-  std::vector<ViewRecord> records;
-  for (const GeneratedView& v : views) {
-    ViewRecord r;
-    r.set_id = set;
-    r.source_set_id = source_set;
-    r.source_id = source_id;
-    r.view_index = v.view_index;
-    r.kind = ViewKind::kGenerative;
-    r.model = model_hash;
-    r.seed = seed;
-    r.params_json = v.params_json;
-    r.blob = EncodePng(v.image);
-    records.push_back(std::move(r));
-  }
-  project.DeleteViews(set, source_id);
-  project.AddViews(records);
-}
-
 }  // namespace
 
 GenerativePanel::GenerativePanel(QWidget* parent) : QWidget(parent) {
   BuildUi();
   connect(&watcher_, &QFutureWatcher<Outcome>::finished, this, &GenerativePanel::OnGenerated);
-  connect(&model_watcher_, &QFutureWatcher<Result<std::shared_ptr<const Generator>>>::finished,
+  connect(&model_watcher_, &QFutureWatcher<Result<OpenedModel>>::finished,
           this, &GenerativePanel::OnModelOpened);
 }
 
@@ -366,11 +319,11 @@ void GenerativePanel::Regenerate() {
                           {"spacing", options.spacing}, {"eta", options.eta}};
     if (options.mode == "img2img") key["strength"] = options.strength;
     if (options.class_id != -1) key["class"] = options.class_id;  // older caches stay valid
-    const std::string views_set = CacheSetName(hash, "views", key);
+    const std::string views_set = ViewCacheSetName(source->spec(), hash, "views", key);
     nlohmann::json sweep_key = {{"steps", options.steps}, {"guidance", options.guidance},
                                 {"seed", options.seed}, {"sweep", kSweepSteps}};
     if (options.class_id != -1) sweep_key["class"] = options.class_id;
-    const std::string sweep_set = CacheSetName(hash, "sweep", sweep_key);
+    const std::string sweep_set = ViewCacheSetName(source->spec(), hash, "sweep", sweep_key);
     const int parts = sweep ? 2 : 1;
     auto part_progress = [&](int part) {
       return [=, &cancel](double f) {
@@ -380,8 +333,8 @@ void GenerativePanel::Regenerate() {
     };
     try {
       if (project) {
-        outcome.views = FromCache(*project, views_set, record.id, static_cast<size_t>(options.views));
-        if (sweep) outcome.sweep = FromCache(*project, sweep_set, record.id, kSweepSteps);
+        outcome.views = CachedViews(*project, views_set, record.id, static_cast<size_t>(options.views));
+        if (sweep) outcome.sweep = CachedViews(*project, sweep_set, record.id, kSweepSteps);
         outcome.from_cache = !outcome.views.empty() && (!sweep || !outcome.sweep.empty());
       }
       if (outcome.views.empty()) {
@@ -394,7 +347,7 @@ void GenerativePanel::Regenerate() {
         outcome.views = std::move((*views)[0]);
         if (project && !cancel->load() &&
             static_cast<int>(outcome.views.size()) == options.views) {
-          ToCache(*project, views_set, *source, record.id, hash, outcome.views, options.seed);
+          CacheViews(*project, views_set, source->spec(), record.id, hash, outcome.views, options.seed);
         }
       }
       if (sweep && outcome.sweep.empty() && !cancel->load()) {
@@ -411,7 +364,7 @@ void GenerativePanel::Regenerate() {
           permille->store(static_cast<int>(1000.0 * (1.0 + (i + 1.0) / kSweepSteps) / parts));
         }
         if (project && static_cast<int>(outcome.sweep.size()) == kSweepSteps) {
-          ToCache(*project, sweep_set, *source, record.id, hash, outcome.sweep, options.seed);
+          CacheViews(*project, sweep_set, source->spec(), record.id, hash, outcome.sweep, options.seed);
         }
       }
     } catch (const std::exception& e) {

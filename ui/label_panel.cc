@@ -379,13 +379,7 @@ void LabelPanel::SetProject(std::shared_ptr<Project> project, const QString& pat
   Refresh(true);
 }
 
-QString LabelPanel::SourceKey(const QString& spec) {
-  const std::string s = spec.toStdString();
-  std::error_code ec;
-  if (!std::filesystem::exists(s, ec)) return spec;
-  const auto canonical = std::filesystem::weakly_canonical(s, ec);
-  return ec ? spec : Q(canonical.string());
-}
+QString LabelPanel::SourceKey(const QString& spec) { return Q(synthlens::SourceKey(spec.toStdString())); }
 
 void LabelPanel::SetSource(std::shared_ptr<const ImageSource> source) {
   if (note_dirty_) SaveNote(true);

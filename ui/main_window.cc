@@ -27,6 +27,7 @@
 
 #include "core/util/logging.h"
 #include "core/util/version.h"
+#include "core/jobs/project_open.h"
 #include "core/store/project.h"
 #include "ui/bias_view.h"
 #include "ui/comparison_panel.h"
@@ -613,7 +614,7 @@ void MainWindow::ShowBias() { tabs_->setCurrentIndex(4); }
 
 void MainWindow::OpenProject(const QString& path) {
   try {
-    std::shared_ptr<Project> project = OpenSqliteProject(path.toStdString());
+    std::shared_ptr<Project> project = synthlens::OpenProject(path.toStdString());
     embeddings_->SetProject(project);
     labels_->SetProject(project, path);
     detectors_->SetProjectPath(path);

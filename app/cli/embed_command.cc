@@ -11,6 +11,7 @@
 #include "core/io/image_source.h"
 #include "core/io/npy.h"
 #include "core/jobs/embed_job.h"
+#include "core/jobs/project_open.h"
 #include "core/store/project.h"
 #include "core/util/check.h"
 #include "core/util/file_util.h"
@@ -104,7 +105,7 @@ CommandRunner RegisterEmbedCommand(CLI::App& app) {
     std::unique_ptr<Project> project;
     if (!flags->project.empty()) {
       try {
-        project = OpenSqliteProject(flags->project);
+        project = OpenProject(flags->project);
       } catch (const Error& e) {
         std::cerr << "synthlens embed: --project: " << e.what() << std::endl;
         return kExitFailure;

@@ -10,6 +10,7 @@
 
 #include "app/cli/commands.h"
 #include "app/cli/progress_bar.h"
+#include "core/io/image_source.h"
 #include "core/jobs/review_job.h"
 #include "core/util/check.h"
 #include "core/util/file_util.h"
@@ -74,15 +75,9 @@ CommandRunner RegisterReviewCommand(CLI::App& app) {
       std::cerr << "synthlens review: --project: " << e.what() << std::endl;
       return kExitFailure;
     }
-    // Labels may name a folder source by the path as typed or by its absolute form.
-    std::vector<ImageLabels> labels = store->All(flags->job.input);
-    std::string source = flags->job.input;
-    std::error_code ec;
-    if (labels.empty() && std::filesystem::exists(source, ec)) {
-      const std::string canonical = std::filesystem::weakly_canonical(source, ec).string();
-      labels = store->All(canonical);
-      source = canonical;
-    }
+    // Labels name their source by its SourceKey, whatever the spelling on the command line.
+    const std::string source = SourceKey(flags->job.input);
+    std::vector<ImageLabels> labels = store->All(source);
     ProgressBar bar("review");
     auto detect = RunDetectJob(flags->job, [&](double f) { return bar.Callback()(0.9 * f); },
                                [&](const SourceIssue& issue) {

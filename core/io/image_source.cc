@@ -19,6 +19,7 @@
 
 #include "core/util/check.h"
 #include "core/util/file_util.h"
+#include "core/util/logging.h"
 
 namespace synthlens {
 namespace fs = std::filesystem;
@@ -147,9 +148,10 @@ std::string JoinIssues(const std::vector<SourceIssue>& issues) {
 // A folder of views written by `synthlens generate`/`augment` lists every file in manifest.jsonl
 // with the label of its source image (and its class name when the source had names): those labels
 // become the records' labels, so a synthetic set is compared and coloured by class like the real
-// one. A line that is not JSON is reported and skipped; a missing manifest is no problem.
+// one. A line that is not JSON is logged (its file keeps no label; no image is skipped); a missing
+// manifest is no problem.
 void ApplyViewManifest(const std::string& root, std::vector<ImageRecord>& records,
-                       std::vector<std::string>& class_names, std::vector<SourceIssue>& issues) {
+                       std::vector<std::string>& class_names) {
   const std::string path = root + "/manifest.jsonl";
   std::ifstream in(path);
   if (!in) return;
@@ -163,7 +165,7 @@ void ApplyViewManifest(const std::string& root, std::vector<ImageRecord>& record
     if (line.empty() || line == "\r") continue;
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || !j.is_object()) {
-      if (bad++ == 0) issues.push_back({path, "line " + std::to_string(number) + " is not JSON (its label is not used)"});
+      if (bad++ == 0) SL_LOG_WARNING(path << ": line " << number << " is not JSON (its label is not used)");
       continue;
     }
     const auto file = j.find("file");
@@ -176,7 +178,7 @@ void ApplyViewManifest(const std::string& root, std::vector<ImageRecord>& record
     const auto name = j.find("class_name");
     if (name != j.end() && name->is_string()) names[value] = name->get<std::string>();
   }
-  if (bad > 1) issues.back().reason += " and " + std::to_string(bad - 1) + " more lines are not JSON";
+  if (bad > 1) SL_LOG_WARNING(path << ": " << bad - 1 << " more lines are not JSON");
   if (names.empty()) return;
   class_names.clear();
   for (int label = 0; label <= names.rbegin()->first; ++label) {
@@ -220,7 +222,7 @@ Result<std::unique_ptr<ImageSource>> OpenFolder(const std::string& spec,
           std::lower_bound(class_names.begin(), class_names.end(), parts[0]) - class_names.begin());
     }
   }
-  if (class_names.empty()) ApplyViewManifest(root, records, class_names, walk.issues);
+  if (class_names.empty()) ApplyViewManifest(root, records, class_names);
   return R(std::make_unique<FileListSource>(spec, std::move(records), std::move(class_names),
                                             std::move(walk.issues), options.decode));
 }
@@ -602,6 +604,30 @@ SourceIssue LoadIssue(const ImageRecord& record, const std::string& error) {
   const std::string file = record.path.empty() ? record.id : record.path;
   const std::string prefix = file + ": ";
   return {file, error.compare(0, prefix.size(), prefix) == 0 ? error.substr(prefix.size()) : error};
+}
+
+namespace {
+
+std::string CanonicalPath(const std::string& path) {
+  std::error_code ec;
+  if (path.empty() || !fs::exists(path, ec)) return path;
+  const fs::path canonical = fs::weakly_canonical(path, ec);
+  if (ec) return path;
+  std::string out = canonical.string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::string SourceKey(const std::string& spec) {
+  if (spec.rfind("idx:", 0) == 0) {
+    const std::string files = spec.substr(4);
+    const size_t comma = files.find(',');
+    if (comma == std::string::npos) return "idx:" + CanonicalPath(files);
+    return "idx:" + CanonicalPath(files.substr(0, comma)) + "," + CanonicalPath(files.substr(comma + 1));
+  }
+  return CanonicalPath(spec);
 }
 
 Result<std::unique_ptr<ImageSource>> OpenImageSource(const std::string& spec,

@@ -60,6 +60,13 @@ class ImageSource {
 Result<std::unique_ptr<ImageSource>> OpenImageSource(const std::string& spec,
                                                      const SourceOptions& options = {});
 
+// The one name of a source in a project (image sets, the embedding cache, hand labels): the
+// same images give the same key whatever the working folder or spelling. A folder or .csv file is
+// its absolute path without "." / ".." / symlinks ("data/imgs/" and "./data/imgs" agree); an IDX
+// pair "idx:IMAGES[,LABELS]" has both paths so; named datasets ("fashion-mnist:test") and specs
+// that name nothing on disk are kept as written.
+std::string SourceKey(const std::string& spec);
+
 // $SYNTHLENS_FASHION_MNIST if set, else /usr/share/datasets/fashion-mnist (Debian's
 // dataset-fashion-mnist package).
 std::string DefaultFashionMnistDir();

@@ -162,10 +162,8 @@ TEST(FolderSourceTest, ViewManifestGivesLabelsAndClassNames) {
   // Names where the manifest gives them, the label number elsewhere.
   EXPECT_THAT((*source)->class_names(),
               ElementsAre("0", "1", "Pullover", "3", "4", "5", "6", "7", "8", "Ankle boot"));
-  // The cut line is reported with the file and the line, and the rest is used.
-  ASSERT_EQ((*source)->issues().size(), 1u);
-  EXPECT_EQ((*source)->issues()[0].file, dir.Join("manifest.jsonl"));
-  EXPECT_THAT((*source)->issues()[0].reason, HasSubstr("line 3 is not JSON"));
+  // The cut line is logged, not an image skipped; the rest is used.
+  EXPECT_TRUE((*source)->issues().empty());
   // Class subfolders win over a manifest: it is ignored there.
   TempDir tree;
   MakeFolder(tree);
@@ -173,6 +171,32 @@ TEST(FolderSourceTest, ViewManifestGivesLabelsAndClassNames) {
   auto folder = OpenImageSource(tree.path());
   ASSERT_TRUE(folder.ok());
   EXPECT_THAT(Labels(**folder), ElementsAre(-1, -1, 0, 0, 1));
+}
+
+TEST(SourceKeyTest, OneKeyWhateverTheSpelling) {
+  TempDir dir;
+  MakeFolder(dir);
+  const std::string key = SourceKey(dir.path());
+  EXPECT_EQ(SourceKey(dir.path() + "/"), key);
+  EXPECT_EQ(SourceKey(dir.path() + "/cat/.."), key);
+  EXPECT_EQ(SourceKey(dir.Join("cat/../")), key);
+  // Relative spellings from the working folder.
+  const fs::path previous = fs::current_path();
+  fs::current_path(dir.path());
+  EXPECT_EQ(SourceKey("."), key);
+  EXPECT_EQ(SourceKey("./cat/.."), key);
+  EXPECT_EQ(SourceKey("cat"), key + "/cat");
+  // A symlink names the folder it points to.
+  fs::create_directory_symlink(dir.Join("cat"), dir.Join("kitten"));
+  EXPECT_EQ(SourceKey("kitten"), key + "/cat");
+  // IDX pairs: both paths.
+  WriteFile(dir.Join("i.idx"), "x");
+  WriteFile(dir.Join("l.idx"), "y");
+  EXPECT_EQ(SourceKey("idx:i.idx,./l.idx"), "idx:" + key + "/i.idx," + key + "/l.idx");
+  fs::current_path(previous);
+  // Named datasets and specs naming nothing on disk stay as written.
+  EXPECT_EQ(SourceKey("fashion-mnist:test"), "fashion-mnist:test");
+  EXPECT_EQ(SourceKey("no/such/folder"), "no/such/folder");
 }
 
 TEST(OpenImageSourceTest, MissingOrUnsupportedInputsFail) {

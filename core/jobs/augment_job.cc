@@ -75,7 +75,7 @@ Result<JobSummary> RunAugmentJob(const AugmentJobOptions& options, const Progres
 
   auto output = ViewJobOutput::Open(options.input, options.source, options.limit, options.out_dir,
                                     options.project_path,
-                                    "augment:" + recipe->name + ":" + options.input);
+                                    "augment:" + recipe->name + ":" + SourceKey(options.input));
   if (!output.ok()) return R::Failure(output.error());
   const ImageSource* source = &(*output)->source();
   JobSummary summary;

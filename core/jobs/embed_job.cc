@@ -6,21 +6,13 @@
 #include <filesystem>
 #include <string>
 
+#include "core/io/image_source.h"
 #include "core/util/check.h"
 #include "core/util/logging.h"
 #include "core/util/sha256.h"
 
 namespace synthlens {
 namespace {
-
-// Folders and CSV files may be named relatively or through links; the cache should find them
-// from the studio and from any working directory alike.
-std::string CanonicalSourceSpec(const std::string& spec) {
-  std::error_code ec;
-  if (!std::filesystem::exists(spec, ec)) return spec;
-  const auto canonical = std::filesystem::weakly_canonical(spec, ec);
-  return ec ? spec : canonical.string();
-}
 
 // Size and nanosecond mtime: an edited or replaced file changes the key without reading it.
 std::string FileStamp(const std::string& path) {
@@ -35,7 +27,7 @@ std::string FileStamp(const std::string& path) {
 
 EmbeddingSetKey EmbeddingKeyFor(const ImageSource& source, const Encoder& encoder) {
   EmbeddingSetKey key;
-  key.source = CanonicalSourceSpec(source.spec());
+  key.source = SourceKey(source.spec());  // one name whatever the spelling or working folder
   // NUL separates fields: ids and reasons may contain tabs or newlines but never NUL.
   Sha256 listing;
   listing.Update(std::string_view("synthlens-listing-1\n", 20));

@@ -111,7 +111,7 @@ Result<JobSummary> RunGenerateJob(const GenerateJobOptions& options, const Progr
   const std::string model_name = (*generator)->manifest().name;
   auto output = ViewJobOutput::Open(
       options.input, options.source, options.limit, options.out_dir, options.project_path,
-      "generate:" + options.generate.mode + ":" + model_name + ":" + options.input);
+      "generate:" + options.generate.mode + ":" + model_name + ":" + SourceKey(options.input));
   if (!output.ok()) return R::Failure(output.error());
   const ImageSource* source = &(*output)->source();
   JobSummary summary;

@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "core/jobs/project_open.h"
+
 namespace synthlens {
 namespace fs = std::filesystem;
 
@@ -28,10 +30,10 @@ Result<std::unique_ptr<ViewJobOutput>> ViewJobOutput::Open(const std::string& in
   }
   if (!project_path.empty()) {
     try {
-      output->project_ = OpenSqliteProject(project_path);
-      output->source_set_id_ = output->project_->GetOrAddImageSet(input, input, SetRole::kReal);
-      output->out_set_id_ =
-          output->project_->GetOrAddImageSet(out_set_name, input, SetRole::kAugmented);
+      output->project_ = OpenProject(project_path);
+      const std::string key = SourceKey(input);
+      output->source_set_id_ = output->project_->GetOrAddImageSet(key, key, SetRole::kReal);
+      output->out_set_id_ = output->project_->GetOrAddImageSet(out_set_name, key, SetRole::kAugmented);
     } catch (const Error& e) {
       return R::Failure(e.what());
     }

@@ -156,6 +156,14 @@ class Project {
   // "ok" when healthy, else the problems found (SQLite integrity and foreign-key checks).
   virtual std::string IntegrityCheck() const = 0;
 
+  // Every source name the project holds (image sets' sources, embedding sets, hand labels),
+  // sorted, without duplicates.
+  virtual std::vector<std::string> SourceNames() const = 0;
+  // Renames a source everywhere in one transaction: image sets named by it (the name itself, or
+  // "...:" + it for sets of views made from it) and their source, the embedding cache and the hand
+  // labels. A row whose new name is taken stays under the old name. Returns the rows changed.
+  virtual int64_t RenameSource(const std::string& from, const std::string& to) = 0;
+
   // Small per-project key/value settings (last opened set, UI state, ...).
   virtual void SetSetting(const std::string& key, const std::string& value) = 0;
   virtual std::optional<std::string> Setting(const std::string& key) const = 0;

@@ -701,6 +701,42 @@ class SqliteProject : public Project {
     return Locked("checking integrity", [&] { return internal::CheckDatabaseIntegrity(*db_); });
   }
 
+  std::vector<std::string> SourceNames() const override {
+    return Locked("listing sources", [&] {
+      std::vector<std::string> names;
+      SQLite::Statement query(*db_,
+                              "SELECT source FROM image_sets WHERE source <> '' UNION "
+                              "SELECT source FROM embedding_sets UNION "
+                              "SELECT source FROM image_labels ORDER BY 1");
+      while (query.executeStep()) names.push_back(query.getColumn(0).getString());
+      return names;
+    });
+  }
+
+  int64_t RenameSource(const std::string& from, const std::string& to) override {
+    return Locked("renaming source '" + from + "'", [&] {
+      WriteTransaction transaction(*db_);
+      int64_t changed = 0;
+      auto run = [&](const char* sql, auto... values) {
+        SQLite::Statement statement(*db_, sql);
+        int i = 0;
+        (statement.bind(++i, values), ...);
+        changed += statement.exec();
+      };
+      // Set names: the source itself, or a views set named "<kind>:...:" + source.
+      run("UPDATE OR IGNORE image_sets SET name = ? WHERE name = ?", to, from);
+      run("UPDATE OR IGNORE image_sets SET name = substr(name, 1, length(name) - length(?)) || ? "
+          "WHERE source = ? AND length(name) > length(?) AND substr(name, length(name) - length(?) + 1) = ? "
+          "AND substr(name, length(name) - length(?), 1) = ':'",
+          from, to, from, from, from, from, from);
+      run("UPDATE image_sets SET source = ? WHERE source = ?", to, from);
+      run("UPDATE OR IGNORE embedding_sets SET source = ? WHERE source = ?", to, from);
+      run("UPDATE OR IGNORE image_labels SET source = ? WHERE source = ?", to, from);
+      transaction.Commit();
+      return changed;
+    });
+  }
+
   void SetSetting(const std::string& key, const std::string& value) override {
     Locked("saving setting '" + key + "'", [&] {
       WriteTransaction transaction(*db_);
