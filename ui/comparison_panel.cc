@@ -356,7 +356,7 @@ QString ComparisonPanel::ViewToolTip(int k) const {
 void ComparisonPanel::LayoutTiles(int count) {
   while (static_cast<int>(tiles_.size()) < count) {
     auto* tile = new ImageView(tiles_host_);
-    tile->setMinimumSize(96, 96);
+    tile->SetMinimumTile(96);
     tiles_.push_back(tile);
   }
   const int columns = count <= 4 ? std::max(1, count) : static_cast<int>(std::ceil(std::sqrt(count)));

@@ -415,7 +415,7 @@ void GenerativePanel::ShowTiles(const std::vector<GeneratedView>& views, QGridLa
                                 bool sweep) {
   while (tiles.size() < views.size()) {
     auto* tile = new ImageView(host);
-    tile->setMinimumSize(sweep ? 48 : 96, sweep ? 48 : 96);
+    tile->SetMinimumTile(sweep ? 48 : 96);
     tiles.push_back(tile);
   }
   for (ImageView* tile : tiles) layout->removeWidget(tile);

@@ -2,15 +2,32 @@
 
 #include <QPainter>
 
+#include <algorithm>
+
 namespace synthlens::ui {
 
 ImageView::ImageView(QWidget* parent) : QWidget(parent) {
-  setMinimumSize(64, 64);
   setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
+  UpdateMinimum();
+}
+
+void ImageView::SetMinimumTile(int side) {
+  floor_ = side;
+  UpdateMinimum();
+}
+
+// Never smaller than the floor, and a small image never below its native size (up to 96 px):
+// a 28 px image must not be drawn at 22 px with its caption cut.
+void ImageView::UpdateMinimum() {
+  const int caption_height = caption_.isEmpty() ? 0 : fontMetrics().height() + 4;
+  const int w = image_.isNull() ? 0 : std::min(image_.width(), 96) + 8;
+  const int h = image_.isNull() ? 0 : std::min(image_.height(), 96) + 8 + caption_height;
+  setMinimumSize(std::max(floor_, w), std::max(floor_, h));
 }
 
 void ImageView::SetImage(const QImage& image) {
   image_ = image;
+  UpdateMinimum();
   update();
 }
 
@@ -26,6 +43,7 @@ void ImageView::SetFrameColor(const QColor& color) {
 
 void ImageView::SetCaption(const QString& caption) {
   caption_ = caption;
+  UpdateMinimum();
   update();
 }
 

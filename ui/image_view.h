@@ -25,6 +25,8 @@ class ImageView : public QWidget {
   void SetBoxes(std::vector<Box> boxes);
   void SetFrameColor(const QColor& color);
   void SetCaption(const QString& caption);
+  // The smallest tile side (default 64); a small image's native size plus its caption raises it.
+  void SetMinimumTile(int side);
   const QImage& image() const { return image_; }
   int box_count() const { return static_cast<int>(boxes_.size()); }
 
@@ -38,6 +40,8 @@ class ImageView : public QWidget {
   std::vector<Box> boxes_;
   QColor frame_color_;
   QString caption_;
+  int floor_ = 64;
+  void UpdateMinimum();
 };
 
 }  // namespace synthlens::ui

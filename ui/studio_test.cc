@@ -86,6 +86,20 @@ class StudioTest : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 10000);
     QTRY_COMPARE_WITH_TIMEOUT(window.comparison()->shown_view_count(), window.comparison()->view_count(), 10000);
     QCOMPARE(window.size(), QSize(1264, 672));
+    // Every tile shows its (small) image at least at native size, caption included.
+    window.findChild<QTabWidget*>()->setCurrentIndex(0);
+    QTest::qWait(100);
+    int tiles = 0;
+    for (const synthlens::ui::ImageView* tile : window.findChildren<synthlens::ui::ImageView*>()) {
+      if (!tile->isVisible() || tile->image().isNull()) continue;
+      ++tiles;
+      const int caption = tile->fontMetrics().height() + 4;
+      QVERIFY2(tile->width() >= std::min(tile->image().width(), 96) + 8 &&
+                   tile->height() >= std::min(tile->image().height(), 96) + 8 + caption,
+               qPrintable(QStringLiteral("tile %1x%2 for a %3x%4 image").arg(tile->width()).arg(tile->height())
+                              .arg(tile->image().width()).arg(tile->image().height())));
+    }
+    QVERIFY(tiles > window.comparison()->view_count());
     for (int tab = 0; tab < 5; ++tab) {
       window.findChild<QTabWidget*>()->setCurrentIndex(tab);
       QTest::qWait(100);
