@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/plot_hint.h"
 #include "core/jobs/bias_job.h"
 #include "core/util/logging.h"
 #include <QMenu>
@@ -116,6 +117,7 @@ void BiasView::BuildUi() {
   balance_plot_->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
   balance_plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignHCenter);
   bl->addWidget(chi_label_);
+  SetPlotHint(balance_plot_, tr("No report yet: Run compares the class balance of the two sets"));
   bl->addWidget(balance_plot_, 1);
   auto* diversity = new QGroupBox(tr("Diversity and mode collapse"), top);
   auto* dl = new QVBoxLayout(diversity);
@@ -264,6 +266,7 @@ void BiasView::Clear(const QString& message) {
   inputs_label_->clear();
   chi_label_->setText(tr("No report"));
   balance_plot_->clearPlottables();
+  SetPlotHint(balance_plot_, tr("No report yet: Run compares the class balance of the two sets"));
   balance_plot_->replot();
   diversity_label_->clear();
   diversity_table_->setRowCount(0);
@@ -318,9 +321,12 @@ void BiasView::RenderBalance(const QJsonObject& balance) {
   if (balance.isEmpty() || balance.contains(QStringLiteral("skipped"))) {
     chi_label_->setText(tr("Class balance skipped: %1")
                             .arg(balance.value(QStringLiteral("skipped")).toString(tr("no data"))));
+    SetPlotHint(balance_plot_, tr("No class balance: %1")
+                                   .arg(balance.value(QStringLiteral("skipped")).toString(tr("no data"))));
     balance_plot_->replot();
     return;
   }
+  SetPlotHint(balance_plot_, QString());
   const QJsonObject chi = balance.value(QStringLiteral("chi_square")).toObject();
   const bool flag = chi.value(QStringLiteral("flag")).toBool();
   QString text;

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/plot_hint.h"
 #include "core/detect/detectors.h"
 #include "core/jobs/detect_job.h"
 #include "core/jobs/review_job.h"
@@ -171,6 +172,7 @@ void DetectorView::BuildUi() {
   spectrum_->legend->setFont(legend_font);
   spectrum_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   right->addWidget(breakdown_host);
+  SetPlotHint(spectrum_, tr("No spectrum yet: Run the detectors"));
   right->addWidget(spectrum_);
   right->setStretchFactor(0, 1);
   right->setStretchFactor(1, 1);
@@ -480,7 +482,9 @@ void DetectorView::UpdateBreakdown(int row) {
 
 void DetectorView::UpdateSpectrum(int row) {
   spectrum_->clearGraphs();
-  if (result_ && !result_->reference_spectrum_mean.empty()) {
+  const bool has_reference = result_ && !result_->reference_spectrum_mean.empty();
+  SetPlotHint(spectrum_, has_reference ? QString() : tr("No spectrum yet: Run the detectors"));
+  if (has_reference) {
     const std::vector<double> freqs = SpectrumFrequencies();
     const auto& mean = result_->reference_spectrum_mean;
     const auto& sd = result_->reference_spectrum_std;

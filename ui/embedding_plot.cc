@@ -148,7 +148,25 @@ EmbeddingPlot::EmbeddingPlot(QWidget* parent) : QCustomPlot(parent) {
   legend->setVisible(true);
   legend->setBrush(QColor(255, 255, 255, 215));
   legend->setFont(QFont(font().family(), 8));
-  axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+  // The legend sits right of the data in its own column, never over a cluster.
+  // It sits at the top of a side column (an empty element below takes the rest of the height).
+  axisRect()->insetLayout()->take(legend);
+  auto* side = new QCPLayoutGrid;
+  plotLayout()->addElement(0, 1, side);
+  plotLayout()->setColumnStretchFactor(1, 0.001);
+  side->addElement(0, 0, legend);
+  side->addElement(1, 0, new QCPLayoutElement(this));
+  side->setRowStretchFactor(0, 0.001);
+  side->setMargins(QMargins(0, 6, 6, 0));
+  legend->setLayer(QStringLiteral("legend"));
+  // Before any point: a hint instead of dummy 0..5 axes and an empty legend.
+  empty_text_ = new QCPItemText(this);
+  empty_text_->setPositionAlignment(Qt::AlignCenter);
+  empty_text_->position->setType(QCPItemPosition::ptAxisRectRatio);
+  empty_text_->position->setAxisRect(axisRect());
+  empty_text_->position->setCoords(0.5, 0.5);
+  empty_text_->setText(tr("No points yet: Compute embeds and projects the images"));
+  empty_text_->setColor(QColor(0x70, 0x70, 0x70));
   xAxis->setLabel(tr("component 1"));
   yAxis->setLabel(tr("component 2"));
   density_ = new DensityLayer(xAxis, yAxis);
@@ -290,6 +308,12 @@ QCPGraph* EmbeddingPlot::AddScatterGraph(const QString& name, const QColor& colo
 }
 
 void EmbeddingPlot::Rebuild() {
+  const bool empty = points_.empty();
+  empty_text_->setVisible(empty);
+  xAxis->setVisible(!empty);
+  yAxis->setVisible(!empty);
+  legend->setVisible(!empty);
+  plotLayout()->setColumnStretchFactor(1, empty ? 0.0001 : 0.001);
   clearGraphs();
   bulk_graphs_.clear();
   view_graphs_.clear();
@@ -569,5 +593,9 @@ void EmbeddingPlot::leaveEvent(QEvent* event) {
     emit PointHovered(-1, QPoint());
   }
 }
+
+bool EmbeddingPlot::showing_empty_hint() const { return empty_text_->visible(); }
+QRect EmbeddingPlot::legend_rect() const { return legend->outerRect(); }
+QRect EmbeddingPlot::data_rect() const { return axisRect()->rect(); }
 
 }  // namespace synthlens::ui

@@ -46,6 +46,12 @@ class EmbeddingPlot : public QCustomPlot {
   Q_OBJECT
 
  public:
+  // True while there are no points: a hint is shown instead of axes and a legend.
+  bool showing_empty_hint() const;
+  // The legend's rectangle and the data area's, in widget pixels (the legend is outside the data).
+  QRect legend_rect() const;
+  QRect data_rect() const;
+
   enum class ColorBy { kKind, kClass };
   enum class Tool { kPan, kRect, kLasso };
 
@@ -133,6 +139,7 @@ class EmbeddingPlot : public QCustomPlot {
   QPoint press_pos_;
   bool press_left_ = false;
   int hovered_ = -1;
+  QCPItemText* empty_text_ = nullptr;  // shown while there are no points
 };
 
 }  // namespace synthlens::ui

@@ -18,6 +18,8 @@
 #include "ui/image_grid_model.h"
 #include "ui/main_window.h"
 #include "ui/metrics_panel.h"
+#include "ui/plot_hint.h"
+#include "qcustomplot.h"
 #include "ui/studio_test_packages.h"
 
 using synthlens::ui::EmbeddingPlot;
@@ -73,11 +75,23 @@ class EmbeddingViewTest : public QObject {
     EmbeddingView* view = window.embeddings();
     view->SetEncoder(QStringLiteral("pixels"));  // no trained model needed, deterministic
     window.ShowEmbeddings();
+    // Before any point: a hint, not dummy 0..5 axes and an empty legend.
+    QVERIFY(view->plot()->showing_empty_hint());
     QSignalSpy opened(&window, &MainWindow::SourceOpened);
     window.OpenSource(QString::fromStdString(spec_));
     QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 10000);
     QTRY_VERIFY_WITH_TIMEOUT(view->has_projection() && !view->busy(), 20000);
     EmbeddingPlot* plot = view->plot();
+    QVERIFY(!plot->showing_empty_hint());
+    plot->replot();
+    // The legend is beside the data, never over it.
+    QVERIFY(!plot->legend_rect().isEmpty());
+    QVERIFY2(!plot->legend_rect().intersects(plot->data_rect()),
+             qPrintable(QStringLiteral("legend %1,%2 %3x%4 over data %5,%6 %7x%8")
+                            .arg(plot->legend_rect().x()).arg(plot->legend_rect().y())
+                            .arg(plot->legend_rect().width()).arg(plot->legend_rect().height())
+                            .arg(plot->data_rect().x()).arg(plot->data_rect().y())
+                            .arg(plot->data_rect().width()).arg(plot->data_rect().height())));
     QCOMPARE(view->real_point_count(), 30);
     QCOMPARE(CountKind(plot, PointKind::kReal), 30);
 
@@ -375,9 +389,15 @@ class EmbeddingViewTest : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 10000);
     QTRY_VERIFY_WITH_TIMEOUT(view->has_projection() && !view->busy(), 20000);
     view->metrics()->SetSweepMetric(QStringLiteral("precision"));
+    // Before the sweep the plot says what to do; no dummy axes.
+    QVERIFY(synthlens::ui::PlotHint(view->metrics()->sweep_plot()).startsWith(QStringLiteral("No sweep yet")));
+    QVERIFY(!view->metrics()->sweep_plot()->xAxis->visible());
     view->RunSweep(6, 2);
     QTRY_VERIFY_WITH_TIMEOUT(!view->busy(), 120000);
     QCOMPARE(view->metrics()->sweep_point_count(), 10);
+    QVERIFY(synthlens::ui::PlotHint(view->metrics()->sweep_plot()).isEmpty());
+    QVERIFY(view->metrics()->sweep_plot()->xAxis->visible());
+    QVERIFY(!view->metrics()->sweep_plot()->xAxis2->visible());  // hidden before, hidden after
     for (int i = 0; i < 10; ++i) {
       QVERIFY(view->metrics()->SweepValue(i) >= 0 && view->metrics()->SweepValue(i) <= 1);
     }

@@ -15,6 +15,7 @@
 #include <QVBoxLayout>
 #include <cmath>
 
+#include "ui/plot_hint.h"
 #include "qcustomplot.h"
 
 namespace synthlens::ui {
@@ -148,6 +149,7 @@ MetricsPanel::MetricsPanel(QWidget* parent) : QWidget(parent) {
   sweep_plot_->graph(0)->setScatterStyle(
       QCPScatterStyle(QCPScatterStyle::ssDisc, QPen(QColor(204, 121, 167).darker(150)),
                       QBrush(QColor(204, 121, 167)), 8));
+  SetPlotHint(sweep_plot_, tr("No sweep yet: Run sweep generates views at strengths 0.1 … 1.0"));
   sl->addWidget(sweep_plot_, 1);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 1);
@@ -311,6 +313,8 @@ void MetricsPanel::RenderSweep() {
     }
   }
   sweep_plot_->graph(0)->setData(xs, ys);
+  SetPlotHint(sweep_plot_, xs.isEmpty() ? tr("No sweep yet: Run sweep generates views at strengths 0.1 … 1.0")
+                                        : QString());
   sweep_plot_->yAxis->setLabel(key);
   bool found = false;
   const QCPRange r = sweep_plot_->graph(0)->getValueRange(found);
