@@ -20,6 +20,13 @@ JobStatusRow AddJobStatusRow(QWidget* owner, QBoxLayout* layout, const QString& 
   row.progress->setVisible(false);
   row.cancel = new QPushButton(QObject::tr("Cancel"), owner);
   row.cancel->setVisible(false);
+  // The row keeps its height and the label its width while the bar comes and goes: the layout
+  // never jumps when work starts or ends.
+  for (QWidget* w : {static_cast<QWidget*>(row.progress), static_cast<QWidget*>(row.cancel)}) {
+    QSizePolicy policy = w->sizePolicy();
+    policy.setRetainSizeWhenHidden(true);
+    w->setSizePolicy(policy);
+  }
   status->addWidget(row.label, 2);
   status->addWidget(row.progress, 1);
   status->addWidget(row.cancel);

@@ -2,7 +2,10 @@
 // the selected image, regenerating them when the controls change.
 #include <QDragEnterEvent>
 #include <QDropEvent>
+#include <QLabel>
 #include <QListView>
+#include <QVBoxLayout>
+#include <QProgressBar>
 #include <QMenuBar>
 #include <QMimeData>
 #include <QSignalSpy>
@@ -19,6 +22,7 @@
 #include "ui/studio_test_packages.h"
 #include "ui/image_grid_model.h"
 #include "ui/image_view.h"
+#include "ui/job_status_row.h"
 #include "ui/main_window.h"
 
 using synthlens::ui::ComparisonPanel;
@@ -149,6 +153,31 @@ class StudioTest : public QObject {
     QCOMPARE(g.strength, 0.7);
     QCOMPARE(g.steps, 12);
     QVERIFY(!b.generative()->sweep_enabled());
+  }
+
+  // A job's progress bar appearing and going does not move anything (the row keeps its size).
+  void progressRowDoesNotJump() {
+    QWidget host;
+    auto* layout = new QVBoxLayout(&host);
+    auto* above = new QLabel(QStringLiteral("above"), &host);
+    layout->addWidget(above);
+    const synthlens::ui::JobStatusRow row = synthlens::ui::AddJobStatusRow(&host, layout, QStringLiteral("idle"), [] {
+      return std::shared_ptr<std::atomic<int>>();
+    });
+    auto* below = new QLabel(QStringLiteral("below"), &host);
+    layout->addWidget(below);
+    host.resize(600, 200);
+    host.show();
+    QTest::qWait(50);
+    const QRect label = row.label->geometry(), under = below->geometry();
+    synthlens::ui::ShowJobProgress(row);
+    QTest::qWait(50);
+    QVERIFY(row.progress->isVisible());
+    QCOMPARE(row.label->geometry(), label);
+    QCOMPARE(below->geometry(), under);
+    synthlens::ui::HideJobProgress(row);
+    QTest::qWait(50);
+    QCOMPARE(row.label->geometry(), label);
   }
 
   void opensSourceAndShowsViews() {
