@@ -118,6 +118,7 @@ void BiasView::BuildUi() {
   balance_plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignHCenter);
   bl->addWidget(chi_label_);
   SetPlotHint(balance_plot_, tr("No report yet: Run compares the class balance of the two sets"));
+  ApplyPlotTheme(balance_plot_);
   bl->addWidget(balance_plot_, 1);
   auto* diversity = new QGroupBox(tr("Diversity and mode collapse"), top);
   auto* dl = new QVBoxLayout(diversity);
@@ -429,6 +430,7 @@ void BiasView::RenderShifts(const QJsonObject& shifts) {
 
     // Overlaid step histograms, as shares of each side's images (the sets differ in size).
     auto* plot = new QCustomPlot(histogram_host_);
+    ApplyPlotTheme(plot);
     plot->setMinimumSize(150, 110);
     plot->setObjectName(QStringLiteral("histogram_") + stats[i]);
     plot->plotLayout()->insertRow(0);

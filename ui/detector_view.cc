@@ -173,6 +173,7 @@ void DetectorView::BuildUi() {
   spectrum_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
   right->addWidget(breakdown_host);
   SetPlotHint(spectrum_, tr("No spectrum yet: Run the detectors"));
+  ApplyPlotTheme(spectrum_);
   right->addWidget(spectrum_);
   right->setStretchFactor(0, 1);
   right->setStretchFactor(1, 1);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "ui/plot_hint.h"
+
 namespace synthlens::ui {
 
 const char* PointKindName(PointKind kind) {
@@ -185,6 +187,7 @@ EmbeddingPlot::EmbeddingPlot(QWidget* parent) : QCustomPlot(parent) {
   selectionRect()->setBrush(QColor(0, 0, 0, 25));
   setMouseTracking(true);
   SetTool(Tool::kPan);
+  ApplyPlotTheme(this);
   Rebuild();
 }
 
@@ -379,7 +382,7 @@ void EmbeddingPlot::Rebuild() {
   origin_graph_->setName(tr("source of the views"));
   origin_graph_->setLineStyle(QCPGraph::lsNone);
   origin_graph_->setScatterStyle(
-      QCPScatterStyle(QCPScatterStyle::ssStar, QPen(Qt::black, 2.0), Qt::NoBrush, 16));
+      QCPScatterStyle(QCPScatterStyle::ssStar, QPen(palette().color(QPalette::Text), 2.0), Qt::NoBrush, 16));
   origin_graph_->setSelectable(QCP::stNone);
   origin_graph_->setLayer(QStringLiteral("views"));
   origin_graph_->removeFromLegend();
@@ -597,5 +600,13 @@ void EmbeddingPlot::leaveEvent(QEvent* event) {
 bool EmbeddingPlot::showing_empty_hint() const { return empty_text_->visible(); }
 QRect EmbeddingPlot::legend_rect() const { return legend->outerRect(); }
 QRect EmbeddingPlot::data_rect() const { return axisRect()->rect(); }
+
+void EmbeddingPlot::changeEvent(QEvent* event) {
+  QCustomPlot::changeEvent(event);
+  if (event->type() == QEvent::PaletteChange) {
+    ApplyPlotTheme(this);
+    Rebuild();
+  }
+}
 
 }  // namespace synthlens::ui

@@ -100,6 +100,7 @@ class EmbeddingPlot : public QCustomPlot {
   void SelectionChanged(int selected);
 
  protected:
+  void changeEvent(QEvent* event) override;  // a new palette (the dark theme) redraws the markers
   void mousePressEvent(QMouseEvent* event) override;
   void mouseMoveEvent(QMouseEvent* event) override;
   void mouseReleaseEvent(QMouseEvent* event) override;

@@ -16,7 +16,10 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QPalette>
 #include <QScreen>
+#include <QSignalBlocker>
+#include <QStyle>
 #include <QScrollArea>
 #include <QSettings>
 #include <QSplitter>
@@ -37,6 +40,8 @@
 #include "ui/generative_panel.h"
 #include "ui/image_grid_model.h"
 #include "ui/label_panel.h"
+#include "ui/plot_hint.h"
+#include "qcustomplot.h"
 #include "ui/log_panel.h"
 
 namespace synthlens::ui {
@@ -175,7 +180,50 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   QAction* show_bias = view->addAction(tr("&Bias"));
   show_bias->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_5));
   connect(show_bias, &QAction::triggered, this, &MainWindow::ShowBias);
+  view->addSeparator();
+  dark_action_ = view->addAction(tr("&Dark Theme"));
+  dark_action_->setCheckable(true);
+  connect(dark_action_, &QAction::toggled, this, &MainWindow::SetDarkTheme);
   BuildEditAndHelpMenus(view);
+}
+
+void MainWindow::SetDarkTheme(bool dark) {
+  dark_theme_ = dark;
+  if (dark_action_ && dark_action_->isChecked() != dark) {
+    const QSignalBlocker block(dark_action_);
+    dark_action_->setChecked(dark);
+  }
+  QApplication::setStyle(QStringLiteral("Fusion"));
+  QPalette p = QApplication::style()->standardPalette();
+  if (dark) {
+    const QColor window(0x35, 0x35, 0x35), base(0x26, 0x26, 0x26), text(0xe6, 0xe6, 0xe6);
+    p.setColor(QPalette::Window, window);
+    p.setColor(QPalette::WindowText, text);
+    p.setColor(QPalette::Base, base);
+    p.setColor(QPalette::AlternateBase, window);
+    p.setColor(QPalette::ToolTipBase, window);
+    p.setColor(QPalette::ToolTipText, text);
+    p.setColor(QPalette::PlaceholderText, QColor(0x9a, 0x9a, 0x9a));
+    p.setColor(QPalette::Text, text);
+    p.setColor(QPalette::Button, window);
+    p.setColor(QPalette::ButtonText, text);
+    p.setColor(QPalette::BrightText, Qt::red);
+    p.setColor(QPalette::Link, QColor(0x56, 0xb4, 0xe9));
+    p.setColor(QPalette::Highlight, QColor(0x2a, 0x82, 0xda));
+    p.setColor(QPalette::HighlightedText, Qt::white);
+    p.setColor(QPalette::Mid, QColor(0x50, 0x50, 0x50));
+    p.setColor(QPalette::Dark, QColor(0x23, 0x23, 0x23));
+    p.setColor(QPalette::Light, QColor(0x5a, 0x5a, 0x5a));
+    for (QPalette::ColorRole role : {QPalette::Text, QPalette::ButtonText, QPalette::WindowText}) {
+      p.setColor(QPalette::Disabled, role, QColor(0x80, 0x80, 0x80));
+    }
+  }
+  QApplication::setPalette(p);
+  for (QCustomPlot* plot : findChildren<QCustomPlot*>()) {
+    ApplyPlotTheme(plot);
+    plot->replot(QCustomPlot::rpQueuedReplot);
+  }
+  QSettings().setValue(QStringLiteral("view/dark"), dark);
 }
 
 void MainWindow::BuildEditAndHelpMenus(QMenu* view) {
@@ -313,6 +361,7 @@ QString MainWindow::RestoreSettings() {
   if (s.contains(QStringLiteral("generative/steps"))) generative_->SetSteps(s.value(QStringLiteral("generative/steps")).toInt());
   if (s.contains(QStringLiteral("generative/class"))) generative_->SetClassCondition(s.value(QStringLiteral("generative/class")).toInt());
   if (s.contains(QStringLiteral("generative/sweep"))) generative_->SetSweepEnabled(s.value(QStringLiteral("generative/sweep")).toBool());
+  if (s.value(QStringLiteral("view/dark")).toBool()) SetDarkTheme(true);
   const QString synthetic = s.value(QStringLiteral("embeddings/synthetic")).toString();
   if (!synthetic.isEmpty()) embeddings_->SetSyntheticSource(synthetic);
   return s.value(QStringLiteral("source/last")).toString();

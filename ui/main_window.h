@@ -12,6 +12,7 @@
 
 class QLabel;
 class QListView;
+class QAction;
 class QMenu;
 class QProgressBar;
 class QPushButton;
@@ -89,6 +90,9 @@ class MainWindow : public QMainWindow {
   // synthetic set, and the last source. RestoreSettings applies them (the source is returned,
   // not opened: empty when none was saved).
   void SaveSettings() const;
+  // The dark theme (Fusion with a dark palette; plots, tiles and the grid follow), or the light one.
+  void SetDarkTheme(bool dark);
+  bool dark_theme() const { return dark_theme_; }
   QString RestoreSettings();
 
  signals:
@@ -134,6 +138,8 @@ class MainWindow : public QMainWindow {
   QFutureWatcher<OpenResult> open_watcher_;
   QString opening_spec_;
   bool open_cancelled_ = false;
+  bool dark_theme_ = false;
+  QAction* dark_action_ = nullptr;
 };
 
 }  // namespace synthlens::ui

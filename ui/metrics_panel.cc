@@ -150,6 +150,7 @@ MetricsPanel::MetricsPanel(QWidget* parent) : QWidget(parent) {
       QCPScatterStyle(QCPScatterStyle::ssDisc, QPen(QColor(204, 121, 167).darker(150)),
                       QBrush(QColor(204, 121, 167)), 8));
   SetPlotHint(sweep_plot_, tr("No sweep yet: Run sweep generates views at strengths 0.1 … 1.0"));
+  ApplyPlotTheme(sweep_plot_);
   sl->addWidget(sweep_plot_, 1);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 1);

@@ -1,5 +1,8 @@
 #include "ui/plot_hint.h"
 
+#include <QApplication>
+#include <QPalette>
+
 #include "qcustomplot.h"
 
 namespace synthlens::ui {
@@ -53,6 +56,33 @@ void SetPlotHint(QCustomPlot* plot, const QString& hint) {
 QString PlotHint(const QCustomPlot* plot) {
   const QCPItemText* text = HintItem(plot);
   return text && text->visible() ? text->text() : QString();
+}
+
+void ApplyPlotTheme(QCustomPlot* plot) {
+  const QPalette palette = QApplication::palette();
+  const QColor base = palette.color(QPalette::Base), text = palette.color(QPalette::Text);
+  const bool dark = base.lightness() < 128;
+  plot->setBackground(base);
+  for (QCPAxisRect* rect : plot->axisRects()) {
+    rect->setBackground(base);
+    for (QCPAxis* axis : rect->axes()) {
+      axis->setBasePen(QPen(text, 1));
+      axis->setTickPen(QPen(text, 1));
+      axis->setSubTickPen(QPen(text, 1));
+      axis->setLabelColor(text);
+      axis->setTickLabelColor(text);
+      axis->grid()->setPen(QPen(dark ? QColor(0x4a, 0x4a, 0x4a) : QColor(0xdc, 0xdc, 0xdc), 1, Qt::DotLine));
+      axis->grid()->setZeroLinePen(QPen(dark ? QColor(0x60, 0x60, 0x60) : QColor(0xc0, 0xc0, 0xc0), 1));
+    }
+  }
+  if (plot->legend) {
+    QColor fill = base;
+    fill.setAlpha(220);
+    plot->legend->setBrush(fill);
+    plot->legend->setBorderPen(QPen(dark ? QColor(0x70, 0x70, 0x70) : QColor(0x90, 0x90, 0x90)));
+    plot->legend->setTextColor(text);
+  }
+  if (QCPItemText* hint = HintItem(plot)) hint->setColor(palette.color(QPalette::PlaceholderText));
 }
 
 }  // namespace synthlens::ui

@@ -8,6 +8,7 @@
 #include <QProgressBar>
 #include <QMenuBar>
 #include <QMimeData>
+#include <QSettings>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QtTest>
@@ -24,6 +25,7 @@
 #include "ui/image_view.h"
 #include "ui/job_status_row.h"
 #include "ui/main_window.h"
+#include "qcustomplot.h"
 
 using synthlens::ui::ComparisonPanel;
 using synthlens::ui::GenerativePanel;
@@ -178,6 +180,28 @@ class StudioTest : public QObject {
     synthlens::ui::HideJobProgress(row);
     QTest::qWait(50);
     QCOMPARE(row.label->geometry(), label);
+  }
+
+  // The dark theme: a dark palette that the plots follow, remembered; and back.
+  void darkThemeColoursWidgetsAndPlots() {
+    MainWindow window;
+    window.show();
+    window.SetDarkTheme(true);
+    QVERIFY(window.dark_theme());
+    QVERIFY(QApplication::palette().color(QPalette::Base).lightness() < 80);
+    const QColor text = QApplication::palette().color(QPalette::Text);
+    QVERIFY(text.lightness() > 200);
+    const QList<QCustomPlot*> plots = window.findChildren<QCustomPlot*>();
+    QVERIFY(plots.size() >= 3);  // embedding, sweep, class balance, spectrum
+    for (QCustomPlot* plot : plots) {
+      QCOMPARE(plot->xAxis->labelColor(), text);
+      QCOMPARE(plot->legend->textColor(), text);
+    }
+    QVERIFY(QSettings().value(QStringLiteral("view/dark")).toBool());
+    window.SetDarkTheme(false);
+    QVERIFY(QApplication::palette().color(QPalette::Base).lightness() > 200);
+    QCOMPARE(plots.front()->xAxis->labelColor(), QApplication::palette().color(QPalette::Text));
+    QVERIFY(!QSettings().value(QStringLiteral("view/dark")).toBool());
   }
 
   void opensSourceAndShowsViews() {

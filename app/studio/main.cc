@@ -60,6 +60,7 @@ struct StudioOptions {
                             QStringLiteral("Projection of the Embeddings tab: pca, tsne, umap "
                                            "(default: pca)"),
                             QStringLiteral("METHOD"), QStringLiteral("pca")};
+  QCommandLineOption dark{QStringLiteral("dark"), QStringLiteral("Open in the dark theme (View > Dark Theme)")};
   QCommandLineOption sweep{QStringLiteral("sweep"),
                            QStringLiteral("Run the Embeddings tab's strength sweep over N images "
                                           "once the projection is ready"),
@@ -72,7 +73,7 @@ struct StudioOptions {
     parser.addPositionalArgument(QStringLiteral("source"),
                                  QStringLiteral("Image source (default: fashion-mnist:test)"));
     for (const QCommandLineOption* o : {&screenshot, &project, &model, &embeddings, &labels, &detectors,
-                                        &bias, &reference, &synthetic, &method, &sweep}) {
+                                        &bias, &reference, &synthetic, &method, &sweep, &dark}) {
       parser.addOption(*o);
     }
   }
@@ -116,6 +117,7 @@ int main(int argc, char** argv) {
 
   synthlens::ui::MainWindow window;
   // The last session's window, settings and source; screenshots keep the defaults.
+  if (parser.isSet(options.dark)) window.SetDarkTheme(true);
   QString last_source;
   if (!parser.isSet(options.screenshot)) {
     window.RestoreWindowState();
