@@ -188,16 +188,19 @@ std::string JoinList(const char* const* list) {
   return out;
 }
 
+// Empty when params[key] lies in [lo, hi], else the problem naming the parameter.
+std::string CheckRange(const json& p, const char* key, double lo, double hi) {
+  const double v = p[key].get<double>();
+  if (!(v >= lo && v <= hi)) {
+    return std::string("params.") + key + " must be in [" + json(lo).dump() + ", " + json(hi).dump() + "], got " +
+           p[key].dump();
+  }
+  return "";
+}
+
 // The parameters of the views a figure makes (comparison rows, an embedding's view points).
 std::string CheckViewParams(const json& p, const char* seed_key) {
-  auto range = [&](const char* key, double lo, double hi) -> std::string {
-    const double v = p[key].get<double>();
-    if (!(v >= lo && v <= hi)) {
-      return std::string("params.") + key + " must be in [" + json(lo).dump() + ", " + json(hi).dump() +
-             "], got " + p[key].dump();
-    }
-    return "";
-  };
+  auto range = [&](const char* key, double lo, double hi) { return CheckRange(p, key, lo, hi); };
   std::string e;
   if (!(e = range("views", 0, 16)).empty()) return e;
   if (!(e = range("generative_views", -1, 16)).empty()) return e;
@@ -214,14 +217,7 @@ std::string CheckViewParams(const json& p, const char* seed_key) {
 
 // Checks the values a type check cannot: ranges and enumerations.
 std::string CheckParams(const std::string& kind, const json& p) {
-  auto range = [&](const char* key, double lo, double hi) -> std::string {
-    const double v = p[key].get<double>();
-    if (!(v >= lo && v <= hi)) {
-      return std::string("params.") + key + " must be in [" + json(lo).dump() + ", " + json(hi).dump() +
-             "], got " + p[key].dump();
-    }
-    return "";
-  };
+  auto range = [&](const char* key, double lo, double hi) { return CheckRange(p, key, lo, hi); };
   std::string e;
   if (kind == "comparison") {
     if (p["ids"].empty()) return "params.ids must name at least one image id";
