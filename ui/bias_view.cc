@@ -479,10 +479,15 @@ void BiasView::RenderShifts(const QJsonObject& shifts) {
     if (!edges.isEmpty()) plot->xAxis->setRange(edges.first().toDouble(), edges.last().toDouble());
     plot->yAxis->setRange(0, std::max(1e-3, top * 1.1));
     if (i == 0) {
+      // One line under the title, outside the bars.
       plot->legend->setVisible(true);
       plot->legend->setFont(small);
-      plot->legend->setRowSpacing(0);
-      plot->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignRight);
+      plot->legend->setFillOrder(QCPLayoutGrid::foColumnsFirst);
+      plot->legend->setColumnSpacing(8);
+      plot->axisRect()->insetLayout()->take(plot->legend);
+      plot->plotLayout()->insertRow(1);
+      plot->plotLayout()->addElement(1, 0, plot->legend);
+      plot->plotLayout()->setRowStretchFactor(1, 0.001);
     }
     plot->replot();
     histogram_grid_->addWidget(plot, i / columns, i % columns);

@@ -364,6 +364,11 @@ class DetectorViewTest : public QObject {
       QVERIFY(h);
       QCOMPARE(h->graphCount(), 2);
       QCOMPARE(h->graph(0)->data()->size(), s["histogram"].toObject()["edges"].toArray().size());
+      // A legend never covers the bars.
+      if (h->legend->visible()) {
+        h->replot();
+        QVERIFY(!h->legend->outerRect().intersects(h->axisRect()->rect()));
+      }
     }
     QVERIFY(any_flag);
     QVERIFY(shifts["brightness"].toObject()["flag"].toBool());
