@@ -229,7 +229,7 @@ void MainWindow::SetDarkTheme(bool dark) {
 void MainWindow::BuildEditAndHelpMenus(QMenu* view) {
   // Edit: the hand labels' undo and redo (the Labels tab's keymap handles the keys themselves, so
   // the menu shows them without registering a second shortcut).
-  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  auto* edit = new QMenu(tr("&Edit"), this);
   menuBar()->insertMenu(view->menuAction(), edit);
   QAction* undo = edit->addAction(tr("Undo"));
   QAction* redo = edit->addAction(tr("Redo"));
@@ -308,7 +308,7 @@ QString MainWindow::DocumentationPath() {
                                    app + QStringLiteral("/../../docs"), app + QStringLiteral("/../docs")}) {
     if (QFileInfo::exists(candidate)) return QFileInfo(candidate).canonicalFilePath();
   }
-  return QStringLiteral("https://synthlens (docs/ in the sources)");
+  return tr("not found beside this program (docs/ of the SynthLens sources)");
 }
 
 MainWindow::~MainWindow() { open_watcher_.waitForFinished(); }

@@ -109,7 +109,7 @@ class MainWindow : public QMainWindow {
   // each (Help › Keyboard Shortcuts…).
   QString ShortcutsText() const;
   // Where the documentation is: the installed share/doc/synthlens or the sources' docs/.
-  static QString DocumentationPath();
+  static QString DocumentationPath();  // or a sentence saying it was not found
 
  private:
   using OpenResult = Result<std::shared_ptr<ImageSource>>;
